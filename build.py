@@ -179,7 +179,9 @@ def assemble(stage: Path, fig_dir: Path, tfjs_dir: Path, metrics: dict, cfgs: di
             raise BuildError(f"{src} is missing from node_modules: run `npm ci` in {REPO}")
     (stage / "data").mkdir(parents=True)
     shutil.copytree(tfjs_dir, stage / "models")
-    shutil.copy(fig_dir / "figures.json", stage / "data" / "figures.json")
+    figs = json.loads((fig_dir / "figures.json").read_text())
+    figs["palette"] = json.loads((REPO / "article" / "palette.json").read_text())
+    (stage / "data" / "figures.json").write_text(json.dumps(figs, separators=(",", ":")))
     shutil.copy(fig_dir / "pca.bin", stage / "data" / "pca.bin")
     if (fig_dir / "static").is_dir():
         shutil.copytree(fig_dir / "static", stage / "figures")
@@ -192,10 +194,10 @@ def assemble(stage: Path, fig_dir: Path, tfjs_dir: Path, metrics: dict, cfgs: di
     shutil.copytree(NODE_MODULES / "katex/dist/fonts", stage / "lib/katex/fonts",
                     ignore=lambda d, names: [n for n in names if not n.endswith(".woff2")])
     shutil.copytree(REPO / "article" / "js", stage / "js")
-    shutil.copy(REPO / "article" / "style.css", stage / "style.css")
+    for css in (REPO / "article").glob("*.css"):
+        shutil.copy(css, stage / css.name)
     public_metrics = {k: {m: v for m, v in metrics[k].items() if m != "history"} for k in MODELS}
     (stage / "metrics.json").write_text(json.dumps(public_metrics, indent=1))
-    figs = json.loads((fig_dir / "figures.json").read_text())
     context = {"metrics": public_metrics, "history": {k: metrics[k].get("history", []) for k in MODELS},
                "figures": {k: v for k, v in figs.items() if k != "inputs"},
                "inputs": figs["inputs"], "info": info_theory(),

@@ -27,8 +27,8 @@ DATA_ENV = "MNIST_DIR"  # environment variable naming the folder with the MNIST 
 class ModelArgs:
     """Architecture; identical for the AE and the VAE except `variational`."""
     latent_dim: int = LATENT_DIM
-    channels: tuple[int, ...] = (32, 64, 64)  # conv widths at 16x16, 8x8, 4x4
-    hidden: int = 256                          # dense layer between convs and latent
+    channels: tuple[int, ...] = (16, 32, 32)  # conv widths at 16x16, 8x8, 4x4
+    hidden: int = 64                           # dense layer between convs and latent
     variational: bool = False                  # VAE: encoder gives mean and log-variance
 
 

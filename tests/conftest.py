@@ -1,0 +1,106 @@
+"""Shared fixtures: MNIST location, one tiny real build, a loopback server, Chromium.
+
+The tiny build trains both models for one epoch on 512 training images and runs the
+real figure code, the real tensorflowjs converter and the real templates; it is made
+once per test session and shared by the tests that only read it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+TINY = ["--epochs", "1", "--train-limit", "512", "--test-limit", "256", "--quiet"]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """Folder with the four MNIST archives: $MNIST_DIR, else the repo's data/."""
+    d = Path(os.environ.get("MNIST_DIR", REPO / "data"))
+    if not any(d.rglob("train-images-idx3-ubyte.gz")):
+        pytest.fail(f"MNIST archives not found in {d}: set MNIST_DIR to the folder holding them")
+    return d
+
+
+def run_build(*args, cwd=REPO, check=True, **kw) -> subprocess.CompletedProcess:
+    """`python build.py ARGS` in a subprocess; returns the completed process."""
+    proc = subprocess.run([sys.executable, str(REPO / "build.py"), *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, **kw)
+    if check and proc.returncode:
+        raise AssertionError(f"build failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def tiny_build(tmp_path_factory, mnist_dir):
+    """Paths of one tiny, complete build: {'out', 'ckpt', 'cache', 'args'}."""
+    root = tmp_path_factory.mktemp("tiny")
+    paths = {"out": root / "dist", "ckpt": root / "ckpt", "cache": root / "cache"}
+    args = ["--data-dir", mnist_dir, "--out", paths["out"], "--ckpt-dir", paths["ckpt"],
+            "--cache-dir", paths["cache"], *TINY]
+    run_build(*args)
+    return {**paths, "args": args}
+
+
+@pytest.fixture(scope="session")
+def site(tiny_build) -> Path:
+    return tiny_build["out"]
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    """Base URL of `site` served by build.py's handler on a free loopback port."""
+    code = ("import functools, http.server, sys; sys.path.insert(0, sys.argv[2]); import build; "
+            "s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), "
+            "functools.partial(build.Handler, directory=sys.argv[1])); "
+            "print(s.server_address[1], flush=True); s.serve_forever()")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(site), str(REPO)],
+                            stdout=subprocess.PIPE, text=True)
+    port = int(proc.stdout.readline())
+    yield f"http://127.0.0.1:{port}/"
+    proc.terminate()
+    proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: apt-get install chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh page that records console errors, page errors and off-origin requests.
+
+    The test reads `page.errors` and `page.foreign` at its end.
+    """
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.errors, pg.foreign = [], []
+    origin = re.match(r"https?://[^/]+", server).group(0)
+    pg.on("console", lambda m: m.type == "error" and pg.errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.on("request", lambda r: None if r.url.startswith((origin, "data:", "blob:"))
+          else pg.foreign.append(r.url))
+    yield pg
+    context.close()
+
+
+def load_json(path: Path):
+    return json.loads(Path(path).read_text())

@@ -1,0 +1,118 @@
+"""The TF.js models: present, small, and equal to the PyTorch models they came from.
+
+TF.js runs in Node (tests/tfjs_predict.mjs, pure @tensorflow/tfjs on the CPU backend),
+so these tests check the files the page loads, not only the Keras twins.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import REPO
+from training.config import IMAGE_SIZE, LATENT_DIM, MODELS, ModelArgs, TrainConfig
+from training.models import Autoencoder
+
+PARTS = [f"{m}-{p}" for m in MODELS for p in ("encoder", "decoder")]
+TOLERANCE = 1e-4
+
+
+def tfjs_predict(model_dir, x: np.ndarray) -> np.ndarray:
+    """Outputs of the TF.js model in `model_dir` for the batch `x`, computed by TF.js in Node."""
+    proc = subprocess.run(["node", str(REPO / "tests" / "tfjs_predict.mjs"), str(model_dir)],
+                          input=json.dumps(x.tolist()), capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, f"tfjs_predict failed on {model_dir}:\n{proc.stderr[-2000:]}"
+    return np.array(json.loads(proc.stdout), dtype=np.float64)
+
+
+def latents(n: int = 16, seed: int = 0) -> np.ndarray:
+    """Seeded codes, some far outside the range the models were trained on."""
+    z = np.random.default_rng(seed).normal(size=(n, LATENT_DIM)) * 2
+    z[0], z[1] = 0, [40, -40, 15, -7]
+    z[2:6] *= 12
+    return z.astype(np.float32)
+
+
+@torch.no_grad()
+def max_diffs(folder, models: dict, images: np.ndarray, codes: np.ndarray) -> dict[str, float]:
+    """Max abs difference TF.js vs PyTorch for each of the four models in `folder`.
+    `images` are (N, 1, 32, 32) as PyTorch takes them; TF.js gets them as NHWC."""
+    diffs = {}
+    for name, model in models.items():
+        model = model.cpu().eval()
+        want = model.encode(torch.from_numpy(images))[0].numpy()
+        got = tfjs_predict(folder / f"{name}-encoder", images.transpose(0, 2, 3, 1))
+        assert got.shape == (len(images), LATENT_DIM)
+        diffs[f"{name}-encoder"] = float(np.abs(got - want).max())
+        want = model.decode(torch.from_numpy(codes)).numpy().transpose(0, 2, 3, 1)
+        got = tfjs_predict(folder / f"{name}-decoder", codes)
+        assert got.shape == (len(codes), IMAGE_SIZE, IMAGE_SIZE, 1)
+        assert got.min() >= 0 and got.max() <= 1
+        diffs[f"{name}-decoder"] = float(np.abs(got - want).max())
+    return diffs
+
+
+def test_tiny_build_has_the_four_small_models(tiny_build):
+    folder = tiny_build["out"] / "models"
+    total = 0
+    for part in PARTS:
+        spec = json.loads((folder / part / "model.json").read_text())
+        assert spec["format"] == "layers-model"
+        shards = [folder / part / p for g in spec["weightsManifest"] for p in g["paths"]]
+        assert shards and all(p.is_file() for p in shards), part
+        dtypes = {w["dtype"] for g in spec["weightsManifest"] for w in g["weights"]}
+        assert dtypes == {"float32"} and not any("quantization" in w for g in spec["weightsManifest"]
+                                                 for w in g["weights"]), part
+        total += sum(p.stat().st_size for p in (folder / part).iterdir())
+    print(f"four TF.js models: {total} bytes")
+    assert total < 1_000_000
+
+
+def test_tiny_build_models_match_pytorch(tiny_build, mnist_dir):
+    from training.data import load_mnist
+    from training.train import load_checkpoint
+    models = {}
+    for name in MODELS:
+        (path,) = tiny_build["ckpt"].glob(f"{name}-*.pt")
+        config = TrainConfig.from_dict(torch.load(path, weights_only=True)["config"])
+        models[name], _ = load_checkpoint(path, config)
+    _, _, x_test, _ = load_mnist(mnist_dir, train_limit=1, test_limit=8)
+    images = np.concatenate([x_test.numpy(), np.zeros((1, 1, IMAGE_SIZE, IMAGE_SIZE))]).astype(np.float32)
+    diffs = max_diffs(tiny_build["out"] / "models", models, images, latents())
+    print("max abs diff TF.js vs PyTorch:", diffs)
+    assert max(diffs.values()) <= TOLERANCE, diffs
+
+
+def random_models(seed: int = 1) -> dict[str, Autoencoder]:
+    """Freshly initialised models with unequal widths, so that any transposed copy shows."""
+    torch.manual_seed(seed)
+    args = ModelArgs(channels=(5, 7, 6), hidden=11)
+    return {"ae": Autoencoder(args), "vae": Autoencoder(ModelArgs(**{**vars(args), "variational": True}))}
+
+
+def test_export_of_random_weights_matches_pytorch(tmp_path):
+    from training.export_tfjs import export_models
+    models = random_models()
+    export_models(models, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(PARTS)
+    images = np.random.default_rng(2).random((6, 1, IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
+    diffs = max_diffs(tmp_path, models, images, latents(seed=3))
+    assert max(diffs.values()) <= TOLERANCE, diffs
+
+
+def test_export_refuses_a_wrong_weight_copy(tmp_path, monkeypatch):
+    from training import export_tfjs
+    make = export_tfjs._decoder
+
+    def swapped_fc2(keras, model):  # fc2's kernel in PyTorch's CHW order: the classic slip
+        twin, weights = make(keras, model)
+        dec = model.decoder
+        return twin, [(n, [export_tfjs._np(dec.fc2.weight.T), v[1]] if n == "fc2" else v)
+                      for n, v in weights]
+
+    monkeypatch.setattr(export_tfjs, "_decoder", swapped_fc2)
+    with pytest.raises(RuntimeError, match="differs from PyTorch"):
+        export_tfjs.export_models(random_models(), tmp_path)

@@ -1,0 +1,133 @@
+"""Convert the PyTorch encoders and decoders to TensorFlow.js layers models.
+
+`export_models({"ae": ae, "vae": vae}, out_dir)` writes four folders, each a TF.js
+layers model (model.json + float32 weight shards, no quantisation):
+
+    ae-encoder, vae-encoder   [N, 32, 32, 1] pixels in [0, 1] (NHWC)  -> [N, 4] code
+    ae-decoder, vae-decoder   [N, 4] code -> [N, 32, 32, 1] probabilities in [0, 1]
+
+The AE encoder gives z; the VAE encoder gives the mean of q(z|x) (the log-variance
+is dropped). Decoders end in the sigmoid. Each model is a Keras 2 (tf_keras) twin of
+the PyTorch one with the weights copied over, checked against PyTorch before saving.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .config import IMAGE_SIZE
+from .models import SMALLEST, Autoencoder
+
+TOLERANCE = 1e-5  # max abs difference allowed between the twin and PyTorch
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().float().numpy()
+
+
+def _encoder(keras, model: Autoencoder):
+    """Conv2d(k3, s2, p1) -> ZeroPadding2D(1) + Conv2D 'valid' (TF's 'same' pads stride 2
+    asymmetrically); the dense layer after the flatten has its rows reordered CHW -> HWC."""
+    enc, L = model.encoder, model.args.latent_dim
+    x = inp = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 1), name="image")
+    weights = []
+    for i, conv in enumerate(enc.convs[::2], 1):
+        x = keras.layers.ZeroPadding2D(1, name=f"pad{i}")(x)
+        x = keras.layers.Conv2D(conv.out_channels, 3, strides=2, activation="relu", name=f"conv{i}")(x)
+        weights.append((f"conv{i}", [_np(conv.weight.permute(2, 3, 1, 0)), _np(conv.bias)]))
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(enc.fc.out_features, activation="relu", name="fc")(x)
+    w = enc.fc.weight.reshape(enc.fc.out_features, -1, SMALLEST, SMALLEST)  # (out, C, H, W)
+    weights.append(("fc", [_np(w.permute(2, 3, 1, 0).reshape(-1, enc.fc.out_features)), _np(enc.fc.bias)]))
+    name = "mean" if model.args.variational else "code"
+    x = keras.layers.Dense(L, name=name)(x)
+    weights.append((name, [_np(enc.out.weight[:L].T), _np(enc.out.bias[:L])]))
+    return keras.Model(inp, x, name="encoder"), weights
+
+
+def _decoder(keras, model: Autoencoder):
+    """Linear -> Dense (kernel W.T), fc2's columns reordered CHW -> HWC for the reshape;
+    ConvTranspose2d(k4, s2, p1) -> Conv2DTranspose(4, 2, 'same'), kernel w.permute(2, 3, 1, 0)."""
+    dec = model.decoder
+    c3, n = dec.c3, dec.fc2.out_features
+    x = inp = keras.Input((model.args.latent_dim,), name="code")
+    x = keras.layers.Dense(dec.fc.out_features, activation="relu", name="fc")(x)
+    x = keras.layers.Dense(n, activation="relu", name="fc2")(x)
+    x = keras.layers.Reshape((SMALLEST, SMALLEST, c3), name="reshape")(x)
+    w2 = dec.fc2.weight.T.reshape(-1, c3, SMALLEST, SMALLEST).permute(0, 2, 3, 1).reshape(-1, n)
+    b2 = dec.fc2.bias.reshape(c3, SMALLEST, SMALLEST).permute(1, 2, 0).reshape(n)
+    weights = [("fc", [_np(dec.fc.weight.T), _np(dec.fc.bias)]), ("fc2", [_np(w2), _np(b2)])]
+    deconvs = list(dec.deconvs[::2])
+    for i, conv in enumerate(deconvs, 1):
+        last = i == len(deconvs)
+        name = "image" if last else f"deconv{i}"
+        x = keras.layers.Conv2DTranspose(conv.out_channels, 4, strides=2, padding="same",
+                                         activation="sigmoid" if last else "relu", name=name)(x)
+        weights.append((name, [_np(conv.weight.permute(2, 3, 1, 0)), _np(conv.bias)]))
+    return keras.Model(inp, x, name="decoder"), weights
+
+
+def _check(name: str, twin, want: np.ndarray, x: np.ndarray) -> None:
+    got = twin.predict(x, verbose=0)
+    diff = float(np.abs(got - want).max())
+    if not diff <= TOLERANCE:
+        raise RuntimeError(f"TF.js export of {name}: Keras twin differs from PyTorch by {diff:.3g} "
+                           f"(allowed {TOLERANCE:g}); the weight copy does not match the layers")
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Mute TF's import and C++ chatter (written straight to fds 1 and 2) and its warnings.
+    Exceptions still propagate and are reported by the caller once the streams are back."""
+    sys.stdout.flush(), sys.stderr.flush()
+    saved, null = [os.dup(1), os.dup(2)], os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1), os.dup2(null, 2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        sys.stdout.flush(), sys.stderr.flush()
+        for fd, old in zip((1, 2), saved):
+            os.dup2(old, fd), os.close(old)
+        os.close(null)
+
+
+def export_models(models: dict[str, Autoencoder], out_dir: Path) -> None:
+    """Write out_dir/{name}-encoder and out_dir/{name}-decoder for each model in `models`."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # tensorflowjs imports tensorflow_decision_forests, whose welcome message needs IPython
+    # whenever stdout is not a plain file (e.g. under pytest): switch it off.
+    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
+    with _quiet():
+        import tensorflow as tf
+        import tf_keras as keras
+        import tensorflowjs as tfjs
+        tf.get_logger().setLevel("ERROR")
+        with contextlib.suppress(RuntimeError):  # float32 on the CPU: no TF32, no GPU memory grab
+            tf.config.set_visible_devices([], "GPU")
+        _export(keras, tfjs, models, Path(out_dir))
+
+
+def _export(keras, tfjs, models: dict[str, Autoencoder], out_dir: Path) -> None:
+    gen = torch.Generator().manual_seed(0)
+    for name, model in models.items():
+        model = copy.deepcopy(model).cpu()  # reference in float32 on the CPU (no TF32 on GPUs)
+        images = torch.rand(4, 1, IMAGE_SIZE, IMAGE_SIZE, generator=gen)
+        codes = 3 * torch.randn(8, model.args.latent_dim, generator=gen)
+        with torch.no_grad():  # (part, twin builder, NHWC/flat input, PyTorch's output)
+            parts = [("encoder", _encoder, images.permute(0, 2, 3, 1), model.encode(images)[0]),
+                     ("decoder", _decoder, codes, model.decode(codes).permute(0, 2, 3, 1))]
+        for part, make, x, want in parts:
+            twin, weights = make(keras, model)
+            for layer, values in weights:
+                twin.get_layer(layer).set_weights(values)
+            _check(f"{name}-{part}", twin, _np(want), _np(x))
+            tfjs.converters.save_keras_model(twin, str(out_dir / f"{name}-{part}"))
