@@ -1,0 +1,77 @@
+// The four TF.js models (AE and VAE, encoder and decoder) and the calls the page makes.
+// Needs the classic scripts lib/tf.min.js and lib/tf-backend-wasm.min.js (global `tf`).
+
+export const LATENT_DIMS = 4;
+export const IMAGE_SIZE = 32;
+export const MODEL_NAMES = ['ae', 'vae'];
+
+let backendReady = null;
+let modelsReady = null;
+
+/**
+ * Selects the wasm backend (fastest for these small models), falling back to cpu.
+ * Safe to call more than once. Resolves to the backend's name.
+ * @returns {Promise<string>}
+ */
+export function initBackend() {
+  if (!backendReady) {
+    backendReady = (async () => {
+      try {
+        tf.wasm.setWasmPaths(new URL('lib/', document.baseURI).href);
+        if (await tf.setBackend('wasm')) {
+          await tf.ready();
+          return tf.getBackend();
+        }
+      } catch (e) {
+        console.warn('wasm backend unavailable, using cpu:', e);
+      }
+      await tf.setBackend('cpu');
+      await tf.ready();
+      return tf.getBackend();
+    })();
+  }
+  return backendReady;
+}
+
+/**
+ * Loads the four layers models once from `base` (default: the page's models/ folder).
+ * @param {string} [base]
+ * @returns {Promise<{ae: {encoder, decoder}, vae: {encoder, decoder}}>}
+ */
+export function loadModels(base = new URL('models/', document.baseURI).href) {
+  if (!modelsReady) {
+    modelsReady = (async () => {
+      await initBackend();
+      const models = {};
+      await Promise.all(MODEL_NAMES.flatMap(name => ['encoder', 'decoder'].map(async part => {
+        const model = await tf.loadLayersModel(new URL(`${name}-${part}/model.json`, base).href);
+        (models[name] ??= {})[part] = model;
+      })));
+      return models;
+    })();
+    modelsReady.catch(() => { modelsReady = null; });  // a later call may retry
+  }
+  return modelsReady;
+}
+
+/**
+ * Encodes one image. Input tensor [1, 32, 32, 1] (NHWC, white ink on black in [0, 1]);
+ * output [1, 4] (the VAE's encoder gives the mean).
+ * @param {tf.LayersModel} model an encoder
+ * @param {Float32Array} pixels 1024 values in [0, 1], row by row
+ * @returns {Float32Array} the 4 latent values
+ */
+export function encode(model, pixels) {
+  return tf.tidy(() =>
+    model.predict(tf.tensor4d(pixels, [1, IMAGE_SIZE, IMAGE_SIZE, 1])).dataSync());
+}
+
+/**
+ * Decodes one latent point. Input tensor [1, 4]; output [1, 32, 32, 1] (sigmoid, in [0, 1]).
+ * @param {tf.LayersModel} model a decoder
+ * @param {ArrayLike<number>} z the 4 latent values
+ * @returns {Float32Array} 1024 pixel intensities in [0, 1], white ink on black, row by row
+ */
+export function decode(model, z) {
+  return tf.tidy(() => model.predict(tf.tensor2d(Array.from(z), [1, LATENT_DIMS])).dataSync());
+}
