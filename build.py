@@ -25,14 +25,20 @@ import sys
 import time
 from pathlib import Path
 
-from training.config import (DATA_ENV, FLOAT_BITS, IMAGE_SIZE, LATENT_DIM, MODELS, PIXEL_BITS,
+from training.config import (DATA_ENV, FLOAT_BITS, IMAGE_SIZE, LATENT_DIM, MNIST_SIZE, MODELS, PIXEL_BITS,
                              REPO, ModelArgs, TrainConfig)
 
 NODE_MODULES = REPO / "node_modules"
-# What the page needs from npm, as (source under node_modules, destination under lib/)
+# What the page needs from npm, as (source under node_modules, destination under lib/).
+# TF.js comes as its parts (core, cpu and wasm backends, layers) in their ES2017 builds:
+# a third less to download than the all-in-one bundle, which also carries the WebGL
+# backend, the graph-model converter and tf.data, and no string eval (the page's CSP).
+# Scripts load in this order.
 LIBRARIES = [
-    ("@tensorflow/tfjs/dist/tf.min.js", "tf.min.js"),
-    ("@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js", "tf-backend-wasm.min.js"),
+    ("@tensorflow/tfjs-core/dist/tf-core.es2017.min.js", "tf-core.min.js"),
+    ("@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.es2017.min.js", "tf-backend-cpu.min.js"),
+    ("@tensorflow/tfjs-layers/dist/tf-layers.es2017.min.js", "tf-layers.min.js"),
+    ("@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.es2017.min.js", "tf-backend-wasm.min.js"),
     ("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm", "tfjs-backend-wasm.wasm"),
     ("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-simd.wasm"),
     ("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm",
@@ -40,6 +46,7 @@ LIBRARIES = [
     ("d3/dist/d3.min.js", "d3.min.js"),
     ("katex/dist/katex.min.css", "katex/katex.min.css"),
 ]
+SCRIPTS = [f"lib/{dst}" for _, dst in LIBRARIES if dst.endswith(".js")]
 # Code whose changes invalidate a cached stage (besides the checkpoints themselves)
 FIGURE_CODE = ["training/figures.py", "training/inputs.py", "training/config.py", "figures/render.py"]
 EXPORT_CODE = ["training/export_tfjs.py", "training/models.py"]
@@ -94,20 +101,55 @@ def info_theory() -> dict:
     image_bits = IMAGE_SIZE * IMAGE_SIZE * PIXEL_BITS
     latent_bits = LATENT_DIM * FLOAT_BITS
     return {"image_size": IMAGE_SIZE, "pixel_bits": PIXEL_BITS, "latent_dim": LATENT_DIM,
-            "float_bits": FLOAT_BITS, "image_bits": image_bits, "latent_bits": latent_bits,
+            "float_bits": FLOAT_BITS, "mnist_size": MNIST_SIZE, "mnist_pixels": MNIST_SIZE * MNIST_SIZE,
+            "image_bits": image_bits, "latent_bits": latent_bits,
             "ratio": image_bits / latent_bits, "saved": 1 - latent_bits / image_bits}
 
 
-def build(args) -> dict:
-    """Runs every stage; returns a report of what ran (also left in the cache folder)."""
-    import torch
-    from training.data import load_mnist
-    from training.train import pick_device, train_or_load
+def stage_keys(ckpt_ids: dict[str, str], seed: int) -> dict[str, str]:
+    """Cache keys of the figure data and the TF.js models for these checkpoint files."""
+    models = sha(*[ckpt_ids[n] for n in MODELS])
+    return {"figures": sha(models, file_sha(FIGURE_CODE), str(seed)),
+            "tfjs": sha(models, file_sha(EXPORT_CODE))}
 
+
+def build(args) -> dict:
+    """Runs every stage; returns a report of what ran (also left in the cache folder).
+
+    When both checkpoints exist and the figure data and TF.js models made from them are
+    cached, nothing is loaded: torch is not even imported, and the build only renders.
+    """
     out, cache = Path(args.out).resolve(), Path(args.cache_dir).resolve()
     cache.mkdir(parents=True, exist_ok=True)
-    report = {"trained": [], "figures_computed": False, "exported": False}
+    report = {"trained": [], "loaded_models": False, "figures_computed": False, "exported": False}
     cfgs = configs(args)
+    ckpts = {n: Path(args.ckpt_dir) / cfgs[n].checkpoint_name() for n in MODELS}
+    fast = not args.retrain and all(p.is_file() for p in ckpts.values())
+    if fast:
+        keys = stage_keys({n: sha(p.read_bytes()) for n, p in ckpts.items()}, args.seed)
+        fast = all((cache / f"{stage}-{key}").is_dir() for stage, key in keys.items())
+    if not fast:
+        keys = compute_stages(args, cfgs, ckpts, cache, report)
+    fig_dir, tfjs_dir = cache / f"figures-{keys['figures']}", cache / f"tfjs-{keys['tfjs']}"
+    metrics = json.loads((fig_dir / "metrics.json").read_text())
+
+    # the site, assembled next to its final place and swapped in
+    stage = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        assemble(stage, fig_dir, tfjs_dir, metrics, cfgs)
+        publish(stage, out)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    (cache / "last-build.json").write_text(json.dumps(report, indent=1))
+    log(f"site ready in {out}")
+    return report
+
+
+def compute_stages(args, cfgs: dict, ckpts: dict, cache: Path, report: dict) -> dict[str, str]:
+    """Train or load the models, then make whichever cached stage is missing."""
+    from training.data import load_mnist
+    from training.train import pick_device, train_or_load
 
     data_cache = {}
 
@@ -120,22 +162,20 @@ def build(args) -> dict:
 
     # 1. models: reuse checkpoints whose config hash matches, train the rest
     device = pick_device(args.device)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
-    models, metrics, ckpt_sha = {}, {}, {}
+    report["loaded_models"] = True
+    models, metrics = {}, {}
     for name in MODELS:
-        def train_data():
-            d = data()
-            return d["xtr"], d["xte"]
-        model, m, trained = train_or_load(cfgs[name], train_data, Path(args.ckpt_dir), device,
-                                          retrain=args.retrain, log=log, progress=not args.quiet)
+        model, m, trained = train_or_load(cfgs[name], lambda: (data()["xtr"], data()["xte"]),
+                                          Path(args.ckpt_dir), device, retrain=args.retrain,
+                                          log=log, progress=not args.quiet)
         if trained:
             report["trained"].append(name)
         log(f"{name}: {'trained' if trained else 'reused checkpoint'} "
             f"({', '.join(f'{k} {v:.4g}' for k, v in m.items() if k.startswith('test_'))})")
         models[name], metrics[name] = model, m
-        ckpt_sha[name] = sha(json.dumps(m, sort_keys=True), cfgs[name].digest())
+    keys = stage_keys({n: sha(p.read_bytes()) for n, p in ckpts.items()}, args.seed)
 
-    # 2. figure data and static figure renders
+    # 2. figure data, static figure renders, and the metrics the page quotes
     def make_figures(folder: Path):
         from training.figures import figure_data
         d = data()
@@ -143,12 +183,12 @@ def build(args) -> dict:
         figs, pca_bytes = figure_data(models, d["xtr"], d["ytr"], d["xte"], d["yte"], args.seed)
         (folder / "figures.json").write_text(json.dumps(figs, separators=(",", ":")))
         (folder / "pca.bin").write_bytes(pca_bytes)
+        (folder / "metrics.json").write_text(json.dumps(metrics))
         if (REPO / "figures" / "render.py").exists():
             from figures.render import render_static
             render_static(figs, pca_bytes, models, folder / "static")
 
-    fig_key = sha(ckpt_sha["ae"], ckpt_sha["vae"], file_sha(FIGURE_CODE), str(args.seed))
-    fig_dir, report["figures_computed"] = cached_stage(cache, "figures", fig_key, make_figures)
+    report["figures_computed"] = cached_stage(cache, "figures", keys["figures"], make_figures)[1]
 
     # 3. TF.js models
     def make_tfjs(folder: Path):
@@ -156,20 +196,8 @@ def build(args) -> dict:
         log("converting encoders and decoders to TensorFlow.js")
         export_models(models, folder)
 
-    tfjs_key = sha(ckpt_sha["ae"], ckpt_sha["vae"], file_sha(EXPORT_CODE))
-    tfjs_dir, report["exported"] = cached_stage(cache, "tfjs", tfjs_key, make_tfjs)
-
-    # 4. the site, assembled next to its final place and swapped in
-    stage = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    shutil.rmtree(stage, ignore_errors=True)
-    try:
-        assemble(stage, fig_dir, tfjs_dir, metrics, cfgs)
-        publish(stage, out)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-    (cache / "last-build.json").write_text(json.dumps(report, indent=1))
-    log(f"site ready in {out}")
-    return report
+    report["exported"] = cached_stage(cache, "tfjs", keys["tfjs"], make_tfjs)[1]
+    return keys
 
 
 def assemble(stage: Path, fig_dir: Path, tfjs_dir: Path, metrics: dict, cfgs: dict) -> None:
@@ -204,7 +232,7 @@ def assemble(stage: Path, fig_dir: Path, tfjs_dir: Path, metrics: dict, cfgs: di
                "config": {k: c.to_dict() for k, c in cfgs.items()},
                "model_bytes": sum(p.stat().st_size for p in (stage / "models").rglob("*") if p.is_file()),
                "static_figures": sorted(p.name for p in (stage / "figures").glob("*")) if (stage / "figures").exists() else [],
-               "date": datetime.date.today()}
+               "scripts": SCRIPTS, "date": datetime.date.today()}
     (stage / "index.html").write_text(render("index.html.j2", context, NODE_MODULES), encoding="utf-8")
 
 

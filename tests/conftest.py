@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # its banner needs IPython under pytest
 sys.path.insert(0, str(REPO))
 
 TINY = ["--epochs", "1", "--train-limit", "512", "--test-limit", "256", "--quiet"]

@@ -20,7 +20,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def test_full_file_set(site):
     for rel in ["index.html", "style.css", "metrics.json", "data/figures.json", "data/pca.bin",
-                "js/main.js", "js/explorer.js", "lib/tf.min.js", "lib/tf-backend-wasm.min.js",
+                "js/main.js", "js/explorer.js", "lib/tf-core.min.js", "lib/tf-layers.min.js",
                 "lib/tfjs-backend-wasm-simd.wasm", "lib/d3.min.js", "lib/katex/katex.min.css"]:
         assert (site / rel).is_file(), rel
     for name in MODEL_DIRS:
@@ -36,12 +36,14 @@ def test_rebuild_reuses_everything(tiny_build):
     models_before = snapshot(tiny_build["out"] / "models")
     run_build(*tiny_build["args"])
     report = load_json(tiny_build["cache"] / "last-build.json")
-    assert report == {"trained": [], "figures_computed": False, "exported": False}
+    assert report == {"trained": [], "loaded_models": False, "figures_computed": False,
+                      "exported": False}
     assert snapshot(tiny_build["out"] / "models") == models_before
 
 
 def copy_project(dst: Path) -> Path:
     """A copy of the code (not of node_modules, linked) whose templates a test may edit."""
+    dst.mkdir()
     for name in ["build.py", "training", "article", "figures"]:
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dst / name)
@@ -62,8 +64,8 @@ def test_template_change_only_rerenders(tiny_build, tmp_path):
     subprocess.run([sys.executable, str(project / "build.py"), *map(str, args)], check=True,
                    capture_output=True)
     assert "<p id=probe>changed</p>" in (out / "index.html").read_text()
-    assert load_json(cache / "last-build.json") == {"trained": [], "figures_computed": False,
-                                                    "exported": False}
+    assert load_json(cache / "last-build.json") == {"trained": [], "loaded_models": False,
+                                                    "figures_computed": False, "exported": False}
     assert snapshot(tiny_build["ckpt"]) == ckpts
 
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from conftest import REPO
-from training.config import IMAGE_SIZE, LATENT_DIM, MODELS, ModelArgs, TrainConfig
+from training.config import IMAGE_SIZE, LATENT_DIM, MODELS, WEIGHT_DTYPE, ModelArgs, TrainConfig
 from training.models import Autoencoder
 
 PARTS = [f"{m}-{p}" for m in MODELS for p in ("encoder", "decoder")]
@@ -63,12 +63,12 @@ def test_tiny_build_has_the_four_small_models(tiny_build):
         assert spec["format"] == "layers-model"
         shards = [folder / part / p for g in spec["weightsManifest"] for p in g["paths"]]
         assert shards and all(p.is_file() for p in shards), part
-        dtypes = {w["dtype"] for g in spec["weightsManifest"] for w in g["weights"]}
-        assert dtypes == {"float32"} and not any("quantization" in w for g in spec["weightsManifest"]
-                                                 for w in g["weights"]), part
+        stored = {w.get("quantization", {}).get("dtype") for g in spec["weightsManifest"]
+                  for w in g["weights"]}
+        assert stored == {WEIGHT_DTYPE}, part
         total += sum(p.stat().st_size for p in (folder / part).iterdir())
     print(f"four TF.js models: {total} bytes")
-    assert total < 1_000_000
+    assert total < 800_000
 
 
 def test_tiny_build_models_match_pytorch(tiny_build, mnist_dir):
@@ -87,10 +87,15 @@ def test_tiny_build_models_match_pytorch(tiny_build, mnist_dir):
 
 
 def random_models(seed: int = 1) -> dict[str, Autoencoder]:
-    """Freshly initialised models with unequal widths, so that any transposed copy shows."""
+    """Freshly initialised models with unequal widths, so that any transposed copy shows,
+    rounded to the stored precision as training leaves them."""
+    from training.train import round_weights
     torch.manual_seed(seed)
-    args = ModelArgs(channels=(5, 7, 6), hidden=11)
-    return {"ae": Autoencoder(args), "vae": Autoencoder(ModelArgs(**{**vars(args), "variational": True}))}
+    args = ModelArgs(channels=(5, 7, 6), hidden=11, decoder_hidden=(9, 13))
+    models = {"ae": Autoencoder(args), "vae": Autoencoder(ModelArgs(**{**vars(args), "variational": True}))}
+    for m in models.values():
+        round_weights(m)
+    return models
 
 
 def test_export_of_random_weights_matches_pytorch(tmp_path):
@@ -103,16 +108,38 @@ def test_export_of_random_weights_matches_pytorch(tmp_path):
     assert max(diffs.values()) <= TOLERANCE, diffs
 
 
+def test_uint8_rounding_mirrors_the_converter():
+    """training.train.affine_uint8 gives exactly what TF.js decodes from the converter's uint8."""
+    from tensorflowjs.quantization import quantize_weights
+    from training.train import affine_uint8
+    rng = np.random.default_rng(0)
+    for shape, shift in [((300, 40), 0.0), ((7,), 2.5), ((64, 1, 3, 3), -0.3), ((5, 5), 0.0)]:
+        w = (rng.normal(size=shape) * rng.uniform(0.01, 3) + shift).astype(np.float32)
+        q, meta = quantize_weights(w, np.uint8)
+        decoded = (q.astype(np.float64) * meta["scale"] + meta["min"]).astype(np.float32)  # as TF.js does
+        assert np.array_equal(affine_uint8(w), decoded)
+        assert len(np.unique(decoded)) <= 256
+
+
+def test_export_refuses_weights_not_rounded_to_stored_precision(tmp_path):
+    from training.export_tfjs import export_models
+    models = random_models()
+    with torch.no_grad():
+        models["vae"].decoder.net[0].bias[0] += 1e-3
+    with pytest.raises(ValueError, match="round"):
+        export_models(models, tmp_path)
+
+
 def test_export_refuses_a_wrong_weight_copy(tmp_path, monkeypatch):
     from training import export_tfjs
-    make = export_tfjs._decoder
+    make = export_tfjs._encoder
 
-    def swapped_fc2(keras, model):  # fc2's kernel in PyTorch's CHW order: the classic slip
+    def chw_fc(keras, model):  # the dense kernel after the flatten left in PyTorch's CHW order
         twin, weights = make(keras, model)
-        dec = model.decoder
-        return twin, [(n, [export_tfjs._np(dec.fc2.weight.T), v[1]] if n == "fc2" else v)
+        fc = model.encoder.fc
+        return twin, [(n, [export_tfjs._np(fc.weight.T), v[1]] if n == "fc" else v)
                       for n, v in weights]
 
-    monkeypatch.setattr(export_tfjs, "_decoder", swapped_fc2)
+    monkeypatch.setattr(export_tfjs, "_encoder", chw_fc)
     with pytest.raises(RuntimeError, match="differs from PyTorch"):
         export_tfjs.export_models(random_models(), tmp_path)

@@ -115,7 +115,7 @@ def test_one_epoch_lowers_loss_and_checkpoint_is_reused(mnist_dir, tmp_path):
     model, metrics, trained = train_or_load(cfg, data, tmp_path, torch.device("cpu"), progress=False)
     assert trained and calls == [1]
     assert metrics["test_neg_elbo_784"] < before
-    assert checkpoint_path(tmp_path, "vae", cfg).exists()
+    assert checkpoint_path(tmp_path, cfg).exists()
     # the same config is served from the checkpoint, without touching the data
     again, metrics2, trained2 = train_or_load(cfg, data, tmp_path, torch.device("cpu"), progress=False)
     assert not trained2 and calls == [1] and metrics2 == metrics
@@ -133,7 +133,7 @@ def test_changed_config_is_not_served_from_old_checkpoint(mnist_dir, tmp_path):
                                   progress=False)
     assert trained
     # a checkpoint file whose stored config differs is retrained, never used
-    path = checkpoint_path(tmp_path, "vae", changed)
+    path = checkpoint_path(tmp_path, changed)
     ckpt = torch.load(path, weights_only=True)
     ckpt["config_hash"] = first.digest()
     torch.save(ckpt, path)
@@ -143,7 +143,7 @@ def test_changed_config_is_not_served_from_old_checkpoint(mnist_dir, tmp_path):
 def test_unreadable_checkpoint_is_reported_and_retrained(mnist_dir, tmp_path):
     xtr, _, xte, _ = load_mnist(mnist_dir, 384, 128)
     cfg = tiny_config()
-    checkpoint_path(tmp_path, "vae", cfg).write_bytes(b"not a checkpoint")
+    checkpoint_path(tmp_path, cfg).write_bytes(b"not a checkpoint")
     said = []
     _, _, trained = train_or_load(cfg, lambda: (xtr, xte), tmp_path, torch.device("cpu"),
                                   log=said.append, progress=False)

@@ -18,6 +18,10 @@ PAD = (IMAGE_SIZE - MNIST_SIZE) // 2
 PIXEL_BITS = 8        # grey levels of the source images: 2**8
 FLOAT_BITS = 32       # bits of one latent value as the models store it (float32)
 MODELS = ("ae", "vae")
+# The site stores each weight tensor as uint8 on an affine grid (a quarter of float32's
+# bytes). Training rounds the final weights to that grid itself, so that metrics, figures
+# and the browser all use the very same model.
+WEIGHT_DTYPE = "uint8"
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_ENV = "MNIST_DIR"  # environment variable naming the folder with the MNIST archives
@@ -29,6 +33,7 @@ class ModelArgs:
     latent_dim: int = LATENT_DIM
     channels: tuple[int, ...] = (16, 32, 32)  # conv widths at 16x16, 8x8, 4x4
     hidden: int = 64                           # dense layer between convs and latent
+    decoder_hidden: tuple[int, int] = (128, 256)  # the decoder's two dense layers
     variational: bool = False                  # VAE: encoder gives mean and log-variance
 
 
@@ -50,8 +55,16 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
         m = dict(d["model"])
-        m["channels"] = tuple(m["channels"])
+        m["channels"], m["decoder_hidden"] = tuple(m["channels"]), tuple(m["decoder_hidden"])
         return cls(**{**d, "model": ModelArgs(**m)})
+
+    @property
+    def name(self) -> str:
+        return "vae" if self.model.variational else "ae"
+
+    def checkpoint_name(self) -> str:
+        """File name of this config's checkpoint: the model's name and the config's hash."""
+        return f"{self.name}-{self.digest()}.pt"
 
     def digest(self) -> str:
         """Stable short hash of the config: equal configs and only they share it."""

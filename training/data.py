@@ -5,7 +5,8 @@ or the MNIST_DIR environment variable). They are checked against torchvision's o
 MD5 sums, unpacked into a temporary folder and parsed by `torchvision.datasets.MNIST`,
 so nothing is ever written next to the archives. Only when the folder is the
 project's own `data/` and the archives are missing do we let torchvision download
-them (which needs internet).
+them (which needs internet). torch and torchvision are imported only when used, so
+that a build with everything cached starts fast.
 """
 from __future__ import annotations
 
@@ -13,11 +14,6 @@ import gzip
 import shutil
 import tempfile
 from pathlib import Path
-
-import torch
-import torch.nn.functional as F
-from torchvision.datasets import MNIST
-from torchvision.datasets.utils import check_integrity
 
 from .config import PAD, REPO
 
@@ -37,6 +33,8 @@ def _find_archive(data_dir: Path, name: str) -> Path | None:
 
 def locate_archives(data_dir: Path) -> dict[str, Path]:
     """Paths of the four MNIST archives in `data_dir`, verified; DataError if not usable."""
+    from torchvision.datasets import MNIST
+    from torchvision.datasets.utils import check_integrity
     data_dir = Path(data_dir)
     md5 = {url.rsplit("/", 1)[-1]: m for url, m in MNIST.resources}
     found = {name: _find_archive(data_dir, name) for name in md5}
@@ -60,14 +58,16 @@ def locate_archives(data_dir: Path) -> dict[str, Path]:
     return found
 
 
-def _pad(images: torch.Tensor) -> torch.Tensor:
-    """(N, 28, 28) uint8 -> (N, 1, 32, 32) float32 in [0, 1], zero border."""
+def _pad(images):
+    """(N, 28, 28) uint8 tensor -> (N, 1, 32, 32) float32 in [0, 1], zero border."""
+    import torch.nn.functional as F
     x = images.unsqueeze(1).float().div_(255.0)
     return F.pad(x, (PAD, PAD, PAD, PAD))
 
 
 def load_mnist(data_dir: Path, train_limit: int = 0, test_limit: int = 0):
     """Returns (x_train, y_train, x_test, y_test); x: (N, 1, 32, 32) float32 in [0, 1]."""
+    from torchvision.datasets import MNIST
     archives = locate_archives(Path(data_dir))
     with tempfile.TemporaryDirectory(prefix="mnist-") as tmp:
         raw = Path(tmp) / "MNIST" / "raw"

@@ -1,7 +1,7 @@
 """Convert the PyTorch encoders and decoders to TensorFlow.js layers models.
 
 `export_models({"ae": ae, "vae": vae}, out_dir)` writes four folders, each a TF.js
-layers model (model.json + float32 weight shards, no quantisation):
+layers model (model.json + one weight shard, each weight tensor stored as uint8):
 
     ae-encoder, vae-encoder   [N, 32, 32, 1] pixels in [0, 1] (NHWC)  -> [N, 4] code
     ae-decoder, vae-decoder   [N, 4] code -> [N, 32, 32, 1] probabilities in [0, 1]
@@ -9,6 +9,9 @@ layers model (model.json + float32 weight shards, no quantisation):
 The AE encoder gives z; the VAE encoder gives the mean of q(z|x) (the log-variance
 is dropped). Decoders end in the sigmoid. Each model is a Keras 2 (tf_keras) twin of
 the PyTorch one with the weights copied over, checked against PyTorch before saving.
+The weights must already be rounded to the uint8 grid the converter stores them on
+(training does it), so that storing them loses nothing and TF.js computes what
+PyTorch computes.
 """
 from __future__ import annotations
 
@@ -22,8 +25,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import IMAGE_SIZE
+from .config import IMAGE_SIZE, MNIST_SIZE, PAD, WEIGHT_DTYPE
 from .models import SMALLEST, Autoencoder
+from .train import affine_uint8
 
 TOLERANCE = 1e-5  # max abs difference allowed between the twin and PyTorch
 
@@ -48,30 +52,29 @@ def _encoder(keras, model: Autoencoder):
     weights.append(("fc", [_np(w.permute(2, 3, 1, 0).reshape(-1, enc.fc.out_features)), _np(enc.fc.bias)]))
     name = "mean" if model.args.variational else "code"
     x = keras.layers.Dense(L, name=name)(x)
-    weights.append((name, [_np(enc.out.weight[:L].T), _np(enc.out.bias[:L])]))
+    weights.append((name, [_np(enc.mean.weight.T), _np(enc.mean.bias)]))
     return keras.Model(inp, x, name="encoder"), weights
 
 
 def _decoder(keras, model: Autoencoder):
-    """Linear -> Dense (kernel W.T), fc2's columns reordered CHW -> HWC for the reshape;
-    ConvTranspose2d(k4, s2, p1) -> Conv2DTranspose(4, 2, 'same'), kernel w.permute(2, 3, 1, 0)."""
-    dec = model.decoder
-    c3, n = dec.c3, dec.fc2.out_features
+    """Linear -> Dense (kernel W.T); the sigmoid goes before the zero border, which
+    PyTorch writes as a very negative logit instead (sigmoid 0 in float32)."""
+    layers = [m for m in model.decoder.net if isinstance(m, torch.nn.Linear)]
     x = inp = keras.Input((model.args.latent_dim,), name="code")
-    x = keras.layers.Dense(dec.fc.out_features, activation="relu", name="fc")(x)
-    x = keras.layers.Dense(n, activation="relu", name="fc2")(x)
-    x = keras.layers.Reshape((SMALLEST, SMALLEST, c3), name="reshape")(x)
-    w2 = dec.fc2.weight.T.reshape(-1, c3, SMALLEST, SMALLEST).permute(0, 2, 3, 1).reshape(-1, n)
-    b2 = dec.fc2.bias.reshape(c3, SMALLEST, SMALLEST).permute(1, 2, 0).reshape(n)
-    weights = [("fc", [_np(dec.fc.weight.T), _np(dec.fc.bias)]), ("fc2", [_np(w2), _np(b2)])]
-    deconvs = list(dec.deconvs[::2])
-    for i, conv in enumerate(deconvs, 1):
-        last = i == len(deconvs)
-        name = "image" if last else f"deconv{i}"
-        x = keras.layers.Conv2DTranspose(conv.out_channels, 4, strides=2, padding="same",
-                                         activation="sigmoid" if last else "relu", name=name)(x)
-        weights.append((name, [_np(conv.weight.permute(2, 3, 1, 0)), _np(conv.bias)]))
+    weights = []
+    for i, fc in enumerate(layers, 1):
+        last = i == len(layers)
+        name = "pixels" if last else f"fc{i}"
+        x = keras.layers.Dense(fc.out_features, activation="sigmoid" if last else "relu", name=name)(x)
+        weights.append((name, [_np(fc.weight.T), _np(fc.bias)]))
+    x = keras.layers.Reshape((MNIST_SIZE, MNIST_SIZE, 1), name="reshape")(x)
+    x = keras.layers.ZeroPadding2D(PAD, name="image")(x)
     return keras.Model(inp, x, name="decoder"), weights
+
+
+def _on_grid(w: np.ndarray) -> bool:
+    """True if storing `w` as the converter does changes it by at most float32 rounding."""
+    return bool(np.abs(affine_uint8(w) - w).max() <= 1e-6 * (np.abs(w).max() + 1e-30))
 
 
 def _check(name: str, twin, want: np.ndarray, x: np.ndarray) -> None:
@@ -120,6 +123,9 @@ def _export(keras, tfjs, models: dict[str, Autoencoder], out_dir: Path) -> None:
     gen = torch.Generator().manual_seed(0)
     for name, model in models.items():
         model = copy.deepcopy(model).cpu()  # reference in float32 on the CPU (no TF32 on GPUs)
+        if not all(_on_grid(_np(p)) for p in model.parameters()):
+            raise ValueError(f"{name}: weights must be rounded to {WEIGHT_DTYPE} before export "
+                             f"(training.train.round_weights), or the site would differ from PyTorch")
         images = torch.rand(4, 1, IMAGE_SIZE, IMAGE_SIZE, generator=gen)
         codes = 3 * torch.randn(8, model.args.latent_dim, generator=gen)
         with torch.no_grad():  # (part, twin builder, NHWC/flat input, PyTorch's output)
@@ -130,4 +136,5 @@ def _export(keras, tfjs, models: dict[str, Autoencoder], out_dir: Path) -> None:
             for layer, values in weights:
                 twin.get_layer(layer).set_weights(values)
             _check(f"{name}-{part}", twin, _np(want), _np(x))
-            tfjs.converters.save_keras_model(twin, str(out_dir / f"{name}-{part}"))
+            tfjs.converters.save_keras_model(twin, str(out_dir / f"{name}-{part}"),
+                                             quantization_dtype_map={WEIGHT_DTYPE: True})

@@ -1,4 +1,4 @@
-"""The AE and the VAE: one convolutional encoder/decoder pair, two bottlenecks.
+"""The AE and the VAE: one encoder/decoder pair, two bottlenecks.
 
 Both models share every layer shape; the VAE's encoder only has twice as many
 outputs (mean and log-variance) and samples z with the reparameterisation trick
@@ -11,13 +11,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import IMAGE_SIZE, ModelArgs
+from .config import IMAGE_SIZE, MNIST_SIZE, PAD, ModelArgs
 
 SMALLEST = IMAGE_SIZE // 8  # three stride-2 stages: 32 -> 16 -> 8 -> 4
+BORDER_LOGIT = -100.0       # logit of the padding border: sigmoid gives 0 in float32
 
 
 class Encoder(nn.Module):
-    def __init__(self, args: ModelArgs, out_dim: int):
+    """Three strided convolutions and a dense layer, then one linear head for the code
+    (the VAE's mean) and, for the VAE, a second one for the log-variance."""
+
+    def __init__(self, args: ModelArgs):
         super().__init__()
         c1, c2, c3 = args.channels
         self.convs = nn.Sequential(
@@ -26,29 +30,35 @@ class Encoder(nn.Module):
             nn.Conv2d(c2, c3, 3, stride=2, padding=1), nn.ReLU(),  # (B, c3, 4, 4)
         )
         self.fc = nn.Linear(c3 * SMALLEST * SMALLEST, args.hidden)
-        self.out = nn.Linear(args.hidden, out_dim)
+        self.mean = nn.Linear(args.hidden, args.latent_dim)
+        self.logvar = nn.Linear(args.hidden, args.latent_dim) if args.variational else None
 
     def forward(self, x):                           # (B, 1, 32, 32)
         h = self.convs(x).flatten(1)                # (B, c3*16), CHW order
-        return self.out(F.relu(self.fc(h)))         # (B, out_dim)
+        h = F.relu(self.fc(h))                      # (B, hidden)
+        return self.mean(h), (self.logvar(h) if self.logvar is not None else None)
 
 
 class Decoder(nn.Module):
+    """A multilayer perceptron onto the central 28x28 pixels; the 2-pixel border of the
+    32x32 output is fixed to (almost) zero intensity, as in every padded MNIST image.
+
+    Dense layers, not transposed convolutions: in the browser's WebAssembly backend a
+    dense decoder of this size runs several times faster than a convolutional one.
+    """
+
     def __init__(self, args: ModelArgs):
         super().__init__()
-        c1, c2, c3 = args.channels
-        self.c3 = c3
-        self.fc = nn.Linear(args.latent_dim, args.hidden)
-        self.fc2 = nn.Linear(args.hidden, c3 * SMALLEST * SMALLEST)
-        self.deconvs = nn.Sequential(
-            nn.ConvTranspose2d(c3, c2, 4, stride=2, padding=1), nn.ReLU(),  # (B, c2, 8, 8)
-            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),  # (B, c1, 16, 16)
-            nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),              # (B, 1, 32, 32)
+        h1, h2 = args.decoder_hidden
+        self.net = nn.Sequential(
+            nn.Linear(args.latent_dim, h1), nn.ReLU(),
+            nn.Linear(h1, h2), nn.ReLU(),
+            nn.Linear(h2, MNIST_SIZE * MNIST_SIZE),
         )
 
     def forward(self, z):                           # (B, latent_dim) -> logits (B, 1, 32, 32)
-        h = F.relu(self.fc2(F.relu(self.fc(z))))
-        return self.deconvs(h.view(-1, self.c3, SMALLEST, SMALLEST))
+        logits = self.net(z).view(-1, 1, MNIST_SIZE, MNIST_SIZE)  # (B, 1, 28, 28)
+        return F.pad(logits, (PAD,) * 4, value=BORDER_LOGIT)
 
 
 class Autoencoder(nn.Module):
@@ -57,17 +67,12 @@ class Autoencoder(nn.Module):
     def __init__(self, args: ModelArgs):
         super().__init__()
         self.args = args
-        k = 2 if args.variational else 1
-        self.encoder = Encoder(args, k * args.latent_dim)
+        self.encoder = Encoder(args)
         self.decoder = Decoder(args)
 
     def encode(self, x):
         """(B, 1, 32, 32) -> (mu, logvar), each (B, latent_dim); logvar is None for the AE."""
-        h = self.encoder(x)
-        if not self.args.variational:
-            return h, None
-        mu, logvar = h.chunk(2, dim=1)
-        return mu, logvar
+        return self.encoder(x)
 
     @staticmethod
     def reparameterize(mu, logvar):

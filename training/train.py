@@ -11,10 +11,11 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
-from .config import PAD, ModelArgs, TrainConfig
+from .config import PAD, TrainConfig
 from .models import Autoencoder, kl_divergence, loss_terms, recon_bce
 
 
@@ -24,8 +25,8 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def checkpoint_path(ckpt_dir: Path, kind: str, config: TrainConfig) -> Path:
-    return Path(ckpt_dir) / f"{kind}-{config.digest()}.pt"
+def checkpoint_path(ckpt_dir: Path, config: TrainConfig) -> Path:
+    return Path(ckpt_dir) / config.checkpoint_name()
 
 
 def save_atomic(obj, path: Path) -> None:
@@ -48,13 +49,37 @@ def load_checkpoint(path: Path, config: TrainConfig, log=print):
         if ckpt["config_hash"] != config.digest():
             log(f"checkpoint {path.name}: config differs, retraining")
             return None
-        model = Autoencoder(ModelArgs(**{**ckpt["model_args"],
-                                         "channels": tuple(ckpt["model_args"]["channels"])}))
+        model = Autoencoder(TrainConfig.from_dict(ckpt["config"]).model)
         model.load_state_dict(ckpt["model"])
     except Exception as e:  # truncated file, wrong format, missing keys...
         log(f"checkpoint {path.name} cannot be loaded ({type(e).__name__}: {e}); retraining")
         return None
     return model.eval(), ckpt["metrics"]
+
+
+def affine_uint8(w: np.ndarray) -> np.ndarray:
+    """Round a float32 array to the 256-level grid the tensorflowjs converter stores it on,
+    and return the values TF.js decodes from it (v * scale + min, in float64 -> float32).
+
+    Mirrors tensorflowjs.quantization.quantize_weights: the grid spans [min, max], nudged
+    so that 0 is exactly representable when the range covers it (as in TF Lite).
+    """
+    lo, hi = np.float64(w.min()), np.float64(w.max())
+    if lo == hi:
+        return w.copy()
+    scale = (hi - lo) / 255
+    if lo <= 0 <= hi:
+        lo = -np.round((0 - lo) / scale) * scale
+        hi = 255 * scale + lo
+    q = np.round((w.clip(lo, hi) - lo) / scale).astype(np.uint8)
+    return (q.astype(np.float64) * scale + lo).astype(np.float32)
+
+
+@torch.no_grad()
+def round_weights(model) -> None:
+    """Round every parameter to what the site stores (config.WEIGHT_DTYPE: uint8)."""
+    for p in model.parameters():
+        p.copy_(torch.from_numpy(affine_uint8(p.detach().cpu().numpy())))
 
 
 @torch.no_grad()
@@ -97,7 +122,7 @@ def train(config: TrainConfig, x_train, x_test, device: torch.device, log=tqdm.w
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     steps = config.epochs * -(-len(x_train) // config.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=steps)
-    kind = "VAE" if config.model.variational else "AE"
+    kind = config.name.upper()
     x_train_dev = x_train.to(device)
     start = time.perf_counter()
     history = []
@@ -116,6 +141,8 @@ def train(config: TrainConfig, x_train, x_test, device: torch.device, log=tqdm.w
             sched.step()
             running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
             bar.set_postfix(loss=f"{running:.1f}")
+        if epoch == config.epochs:
+            round_weights(model)
         metrics = evaluate(model, x_test, seed=config.seed)
         history.append({"epoch": epoch, "train_loss": round(running, 4), **metrics})
         log(f"{kind} epoch {epoch:2d}/{config.epochs}: train loss {running:7.2f} | "
@@ -134,7 +161,7 @@ def train_or_load(config: TrainConfig, data, ckpt_dir: Path, device: torch.devic
     Returns (model, metrics, trained) where `trained` says whether training ran.
     `data` is a zero-argument callable returning (x_train, x_test), called only if needed.
     """
-    path = checkpoint_path(ckpt_dir, "vae" if config.model.variational else "ae", config)
+    path = checkpoint_path(ckpt_dir, config)
     if not retrain:
         loaded = load_checkpoint(path, config, log)
         if loaded is not None:

@@ -1,6 +1,6 @@
 // The latent explorer: four latent values as parallel coordinates, the reader's inputs as
 // coloured lines, and a black line whose points are decoded live into an image.
-// Needs the globals `tf` and `d3` (lib/tf.min.js, lib/tf-backend-wasm.min.js, lib/d3.min.js).
+// Needs the globals `tf` and `d3` (the classic scripts in lib/).
 import { LATENT_DIMS, IMAGE_SIZE, loadModels, encode, decode } from './models.js';
 
 const DEFAULTS = {

@@ -1,5 +1,5 @@
 // The four TF.js models (AE and VAE, encoder and decoder) and the calls the page makes.
-// Needs the classic scripts lib/tf.min.js and lib/tf-backend-wasm.min.js (global `tf`).
+// Needs the global `tf` from the classic scripts in lib/ (TF.js core, layers, cpu and wasm backends).
 
 export const LATENT_DIMS = 4;
 export const IMAGE_SIZE = 32;

@@ -1,0 +1,63 @@
+"""The benchmark runs end to end on tiny data and writes every figure it promises.
+
+Tiny data makes the numbers meaningless (one epoch on 512 images); this only checks that
+bench/bench.py works and that its results file has the agreed shape. It writes to a
+temporary file, never to bench/results.json.
+"""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+from conftest import REPO, TINY
+
+KEYS = ["cold_build_s", "rebuild_template_s", "vae_neg_elbo_784", "ae_recon_bce_784",
+        "vae_recon_bce_784", "decode_ms_page_backend", "decode_ms_default_backend", "decode_ratio",
+        "drag_frame_p95_ms", "interactive_ms", "transfer_gzip_bytes", "model_bytes"]
+REPORT_ONLY = {"decode_ms_default_backend", "decode_ratio"}
+
+
+def is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def test_bench_tiny(tmp_path, mnist_dir):
+    results_file = REPO / "bench" / "results.json"
+    before = results_file.read_bytes() if results_file.exists() else None
+    out = tmp_path / "results.json"
+    proc = subprocess.run([sys.executable, str(REPO / "bench" / "bench.py"), "--tiny", "--runs", "1",
+                           "--build-runs", "1", "--out", str(out), "--data-dir", str(mnist_dir)],
+                          cwd=REPO, capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(out.read_text())
+
+    results = doc["results"]
+    assert set(KEYS) <= set(results), set(KEYS) - set(results)
+    for key in KEYS:
+        r = results[key]
+        assert is_number(r["median"]) and r["median"] > 0, (key, r)
+        assert r["runs"] and all(is_number(v) and v > 0 for v in r["runs"]), (key, r)
+        assert isinstance(r["target"], str) and r["figure"], (key, r)
+        if key in REPORT_ONLY:
+            assert "pass" not in r, (key, r)
+        else:
+            assert isinstance(r["pass"], bool), (key, r)
+    assert isinstance(doc["all_pass"], bool)
+    assert results["ae_recon_bce_784"]["pass"] == (
+        results["ae_recon_bce_784"]["median"] < results["vae_recon_bce_784"]["median"])
+    assert results["rebuild_template_s"]["cache_hit"] is True, "template-only rebuild retrained or re-exported"
+    assert results["decode_ms_page_backend"]["backend"] == "wasm"
+    assert results["decode_ms_default_backend"]["backend"] in {"webgl", "cpu", "webgpu", "wasm"}
+    assert doc["page_details"]["foreign_requests"] == [0]
+    assert doc["page_details"]["page_errors"] == [[]]
+
+    m = doc["machine"]
+    assert m["cpu_count"] >= 1 and m["python"] and m["torch"] and m["date"]
+    assert doc["settings"]["tiny"] is True and doc["settings"]["runs"] == 1
+    tiny = " ".join(a for a in TINY if a != "--quiet")  # the same tiny data as the other tests
+    assert tiny in " ".join(doc["settings"]["build_args"]), doc["settings"]
+    assert "figure" in proc.stdout and "median" in proc.stdout  # the printed table
+    after = results_file.read_bytes() if results_file.exists() else None
+    assert after == before, "the tiny run must not touch bench/results.json"
