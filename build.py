@@ -52,6 +52,9 @@ FIGURE_CODE = ["training/figures.py", "training/inputs.py", "training/config.py"
 EXPORT_CODE = ["training/export_tfjs.py", "training/models.py"]
 
 
+METRIC_KEYS = ["test_recon_bce_784", "test_kl", "test_neg_elbo_784", "test_mse", "train_seconds"]
+
+
 class BuildError(Exception):
     """A problem the user can fix; reported as one line."""
 
@@ -149,7 +152,7 @@ def build(args) -> dict:
 def compute_stages(args, cfgs: dict, ckpts: dict, cache: Path, report: dict) -> dict[str, str]:
     """Train or load the models, then make whichever cached stage is missing."""
     from training.data import load_mnist
-    from training.train import pick_device, train_or_load
+    from training.train import pick_device, train_models
 
     data_cache = {}
 
@@ -161,18 +164,18 @@ def compute_stages(args, cfgs: dict, ckpts: dict, cache: Path, report: dict) -> 
         return data_cache
 
     # 1. models: reuse checkpoints whose config hash matches, train the rest
-    device = pick_device(args.device)
+    data()  # fail fast, with one line, on missing or corrupt archives
+    trained = train_models([cfgs[n] for n in MODELS], Path(args.data_dir), Path(args.ckpt_dir),
+                           pick_device(args.device), retrain=args.retrain, log=log,
+                           progress=not args.quiet)
     report["loaded_models"] = True
     models, metrics = {}, {}
     for name in MODELS:
-        model, m, trained = train_or_load(cfgs[name], lambda: (data()["xtr"], data()["xte"]),
-                                          Path(args.ckpt_dir), device, retrain=args.retrain,
-                                          log=log, progress=not args.quiet)
-        if trained:
+        models[name], metrics[name], was_trained = trained[name]
+        if was_trained:
             report["trained"].append(name)
-        log(f"{name}: {'trained' if trained else 'reused checkpoint'} "
-            f"({', '.join(f'{k} {v:.4g}' for k, v in m.items() if k.startswith('test_'))})")
-        models[name], metrics[name] = model, m
+        log(f"{name}: {'trained' if was_trained else 'reused checkpoint'} "
+            f"({', '.join(f'{k} {metrics[name][k]:.4g}' for k in METRIC_KEYS if k in metrics[name])})")
     keys = stage_keys({n: sha(p.read_bytes()) for n, p in ckpts.items()}, args.seed)
 
     # 2. figure data, static figure renders, and the metrics the page quotes
@@ -303,11 +306,11 @@ def main(argv=None) -> int:
     out = Path(args.out).resolve()
     recover(out)
     from article.render import MathError
-    from training.data import DataError
+    from training.errors import DataError, TrainingError
     start = time.perf_counter()
     try:
         build(args)
-    except (BuildError, DataError, MathError) as e:
+    except (BuildError, DataError, MathError, TrainingError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

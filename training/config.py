@@ -31,9 +31,9 @@ DATA_ENV = "MNIST_DIR"  # environment variable naming the folder with the MNIST 
 class ModelArgs:
     """Architecture; identical for the AE and the VAE except `variational`."""
     latent_dim: int = LATENT_DIM
-    channels: tuple[int, ...] = (16, 32, 32)  # conv widths at 16x16, 8x8, 4x4
+    channels: tuple[int, ...] = (8, 16, 32)   # conv widths at 16x16, 8x8, 4x4
     hidden: int = 64                           # dense layer between convs and latent
-    decoder_hidden: tuple[int, int] = (128, 256)  # the decoder's two dense layers
+    decoder_hidden: tuple[int, ...] = (128, 256, 256)  # widths of the decoder's hidden layers
     variational: bool = False                  # VAE: encoder gives mean and log-variance
 
 
@@ -41,7 +41,7 @@ class ModelArgs:
 class TrainConfig:
     """Everything that changes the trained weights. Its hash names the checkpoint."""
     model: ModelArgs = field(default_factory=ModelArgs)
-    epochs: int = 12
+    epochs: int = 16
     batch_size: int = 128
     lr: float = 2e-3              # peak learning rate of the one-cycle schedule
     beta: float = 1.0             # weight of the KL term (VAE only; 1 = the ELBO)

@@ -16,12 +16,9 @@ import tempfile
 from pathlib import Path
 
 from .config import PAD, REPO
+from .errors import DataError
 
 DEFAULT_DATA_DIR = REPO / "data"
-
-
-class DataError(Exception):
-    """A problem with the user's data that one line can explain."""
 
 
 def _find_archive(data_dir: Path, name: str) -> Path | None:

@@ -49,12 +49,11 @@ class Decoder(nn.Module):
 
     def __init__(self, args: ModelArgs):
         super().__init__()
-        h1, h2 = args.decoder_hidden
-        self.net = nn.Sequential(
-            nn.Linear(args.latent_dim, h1), nn.ReLU(),
-            nn.Linear(h1, h2), nn.ReLU(),
-            nn.Linear(h2, MNIST_SIZE * MNIST_SIZE),
-        )
+        widths = (args.latent_dim, *args.decoder_hidden)
+        layers = []
+        for w_in, w_out in zip(widths, widths[1:]):
+            layers += [nn.Linear(w_in, w_out), nn.ReLU()]
+        self.net = nn.Sequential(*layers, nn.Linear(widths[-1], MNIST_SIZE * MNIST_SIZE))
 
     def forward(self, z):                           # (B, latent_dim) -> logits (B, 1, 32, 32)
         logits = self.net(z).view(-1, 1, MNIST_SIZE, MNIST_SIZE)  # (B, 1, 28, 28)

@@ -7,6 +7,7 @@ when it is missing, stale, unreadable, or when the caller asks to.
 """
 from __future__ import annotations
 
+import functools
 import os
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ import torch
 from tqdm import tqdm
 
 from .config import PAD, TrainConfig
+from .errors import TrainingError
 from .models import Autoencoder, kl_divergence, loss_terms, recon_bce
 
 
@@ -114,8 +116,9 @@ def evaluate(model: Autoencoder, x: torch.Tensor, batch_size: int = 1000, seed: 
 
 
 def train(config: TrainConfig, x_train, x_test, device: torch.device, log=tqdm.write,
-          progress: bool = True):
-    """Trains from scratch; returns (model on cpu in eval mode, metrics)."""
+          progress: bool = True, position: int = 0):
+    """Trains from scratch; returns (model on cpu in eval mode, metrics).
+    `position` is the line of the progress bar when several models train at once."""
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     model = Autoencoder(config.model).to(device)
@@ -130,7 +133,7 @@ def train(config: TrainConfig, x_train, x_test, device: torch.device, log=tqdm.w
         model.train()
         order = torch.randperm(len(x_train), generator=gen).to(device)
         bar = tqdm(range(0, len(order), config.batch_size), desc=f"{kind} epoch {epoch}/{config.epochs}",
-                   leave=False, disable=not progress, unit="batch")
+                   leave=False, disable=not progress, unit="batch", position=position)
         running = None
         for i in bar:
             xb = x_train_dev[order[i:i + config.batch_size]]          # (B, 1, 32, 32)
@@ -155,7 +158,7 @@ def train(config: TrainConfig, x_train, x_test, device: torch.device, log=tqdm.w
 
 
 def train_or_load(config: TrainConfig, data, ckpt_dir: Path, device: torch.device,
-                  retrain: bool = False, log=tqdm.write, progress: bool = True):
+                  retrain: bool = False, log=tqdm.write, progress: bool = True, position: int = 0):
     """The checkpoint for `config` if it is good and `retrain` is False, else a fresh run.
 
     Returns (model, metrics, trained) where `trained` says whether training ran.
@@ -167,8 +170,68 @@ def train_or_load(config: TrainConfig, data, ckpt_dir: Path, device: torch.devic
         if loaded is not None:
             return (*loaded, False)
     x_train, x_test = data()
-    model, metrics = train(config, x_train, x_test, device, log, progress)
+    model, metrics = train(config, x_train, x_test, device, log, progress, position)
     save_atomic({"model": model.state_dict(), "model_args": config.to_dict()["model"],
                  "config": config.to_dict(), "config_hash": config.digest(), "metrics": metrics},
                 path)
     return model, metrics, True
+
+
+def _train_worker(config: dict, data_dir: str, ckpt_dir: str, device: str, threads: int,
+                  progress: bool, position: int) -> None:
+    """One model's training in its own process: load the data, train, write the checkpoint."""
+    import ctypes
+    import signal
+    import sys
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
+    try:  # die with the parent, so that a killed build leaves no training behind (Linux)
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (AttributeError, OSError):
+        pass
+    from .data import load_mnist
+    torch.set_num_threads(threads)
+    config = TrainConfig.from_dict(config)
+    x_train, _, x_test, _ = load_mnist(Path(data_dir), config.train_limit, config.test_limit)
+    log = functools.partial(tqdm.write, file=sys.stderr)
+    train_or_load(config, lambda: (x_train, x_test), Path(ckpt_dir), torch.device(device),
+                  retrain=True, log=log, progress=progress, position=position)
+
+
+def train_models(configs: list[TrainConfig], data_dir: Path, ckpt_dir: Path, device: torch.device,
+                 retrain: bool = False, log=tqdm.write, progress: bool = True) -> dict:
+    """{name: (model, metrics, trained)} for each config: good checkpoints are reused, the
+    other models are trained at the same time, one process each, sharing the CPU cores.
+
+    Small models train faster this way than one after the other with all cores each:
+    most of their operations are too small to keep several threads busy.
+    """
+    import multiprocessing
+    results, todo = {}, []
+    for config in configs:
+        loaded = None if retrain else load_checkpoint(checkpoint_path(ckpt_dir, config), config, log)
+        if loaded is None:
+            todo.append(config)
+        else:
+            results[config.name] = (*loaded, False)
+    threads = max(1, torch.get_num_threads() // max(1, len(todo)))
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_train_worker, name=f"train-{c.name}", daemon=True,
+                         args=(c.to_dict(), str(data_dir), str(ckpt_dir), device.type, threads,
+                               progress, i)) for i, c in enumerate(todo)]
+    try:
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+                p.join()
+    for config, p in zip(todo, procs):
+        loaded = load_checkpoint(checkpoint_path(ckpt_dir, config), config, log)
+        if p.exitcode != 0 or loaded is None:
+            raise TrainingError(f"training the {config.name.upper()} failed (exit code {p.exitcode}); "
+                               f"its error is printed above")
+        results[config.name] = (*loaded, True)
+    return results
