@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/bench.py                    # full MNIST: 3 cold builds, 3 page runs (~20 min)
     .venv/bin/python bench/bench.py --build-runs 1     # one cold build only
-    .venv/bin/python bench/bench.py --tiny --runs 1 --out /tmp/bench.json   # smoke test (~2 min)
+    .venv/bin/python bench/bench.py --tiny --runs 1 --out bench/tiny.json     # smoke test (~2 min)
 
 Everything runs in a temporary folder (fresh checkpoints, cache and site; the repo's dist/,
 checkpoints/ and .cache/ are not touched); the site is served on loopback by build.Handler and
