@@ -6,7 +6,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from conftest import REPO, TINY, load_json, run_build
@@ -78,10 +77,12 @@ def test_killed_build_leaves_previous_site_and_checkpoints(tiny_build, tmp_path)
     args[args.index("--out") + 1] = out
     args[args.index("--ckpt-dir") + 1] = ckpt
     args[args.index("--cache-dir") + 1] = tmp_path / "cache"
-    for sig, delay in [(signal.SIGKILL, 6.0), (signal.SIGINT, 6.0)]:
+    for sig in (signal.SIGKILL, signal.SIGINT):
         proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), *map(str, args), "--retrain",
-                                 "--epochs", "50"], stderr=subprocess.PIPE, text=True)
-        time.sleep(delay)                       # well inside training
+                                 "--epochs", "100000"], stderr=subprocess.PIPE, text=True)
+        for line in proc.stderr:                # wait until training is under way
+            if " epoch " in line:
+                break
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode != 0
