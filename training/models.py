@@ -74,9 +74,12 @@ class Autoencoder(nn.Module):
         return self.encoder(x)
 
     @staticmethod
-    def reparameterize(mu, logvar):
-        """z = mu + sigma * eps, eps ~ N(0, I): the noise sits outside the gradient path."""
-        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+    def reparameterize(mu, logvar, eps=None):
+        """z = mu + sigma * eps, eps ~ N(0, I): the noise sits outside the gradient path.
+        `eps` may be given (e.g. drawn from a seeded generator); else it is drawn here."""
+        if eps is None:
+            eps = torch.randn_like(mu)
+        return mu + eps * (0.5 * logvar).exp()
 
     def decode(self, z):
         """(B, latent_dim) -> pixel intensities (B, 1, 32, 32) in [0, 1]."""

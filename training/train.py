@@ -103,7 +103,7 @@ def evaluate(model: Autoencoder, x: torch.Tensor, batch_size: int = 1000, seed: 
         z = mu
         if logvar is not None:
             eps = torch.randn(mu.shape, generator=gen, device=device)
-            z = mu + torch.exp(0.5 * logvar) * eps
+            z = model.reparameterize(mu, logvar, eps)
             sums["kl"] += kl_divergence(mu, logvar).sum().item()
         sums["recon"] += recon_bce(model.decoder(z)[crop], xb[crop]).sum().item()
         sums["sq"] += (model.decode(mu)[crop] - xb[crop]).pow(2).mean((1, 2, 3)).sum().item()
