@@ -1,14 +1,13 @@
 """The build as a user runs it: file set, caching, atomic publishing, --help."""
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, TINY, load_json, run_build
+from conftest import REPO, load_json, run_build
 
 MODEL_DIRS = ["ae-encoder", "ae-decoder", "vae-encoder", "vae-decoder"]
 

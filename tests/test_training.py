@@ -1,8 +1,6 @@
 """Models, losses, data loading, checkpoints and figure data, on tiny real data."""
 from __future__ import annotations
 
-import gzip
-import json
 import shutil
 
 import numpy as np
@@ -10,7 +8,7 @@ import pytest
 import torch
 from sklearn.decomposition import PCA
 
-from conftest import REPO, TINY, load_json, run_build
+from conftest import TINY, load_json, run_build
 from training.config import IMAGE_SIZE, LATENT_DIM, ModelArgs, TrainConfig
 from training.data import DataError, load_mnist
 from training.figures import dequantise_pca, pca_projection

@@ -23,7 +23,8 @@ import torch
 from sklearn.decomposition import PCA
 
 from .config import IMAGE_SIZE, LATENT_DIM, MODELS
-from .inputs import ood_images
+from .config import MNIST_SIZE
+from .inputs import BOX, HIRES, PEN, ood_images
 
 PCA_LEVELS = 1024
 VIOLIN_POINTS = 96
@@ -112,5 +113,7 @@ def figure_data(models: dict, x_train, y_train, x_test, y_test, seed: int = 0):
         img = item.pop("image")
         item["pixels"] = base64.b64encode((img * 255).round().byte().numpy().tobytes()).decode()
         item["codes"] = {name: sig(encode(models[name], img)[0], 6) for name in MODELS}
-    return {"latent_dim": LATENT_DIM, "image_size": IMAGE_SIZE, "models": per_model,
+    # how the page frames a reader's drawing: the same steps and sizes as inputs.py
+    framing = {"mnist_size": MNIST_SIZE, "box": BOX, "drawing_size": HIRES, "pen": PEN}
+    return {"latent_dim": LATENT_DIM, "image_size": IMAGE_SIZE, "framing": framing, "models": per_model,
             "pca": pca_summary, "inputs": inputs}, pca_bytes

@@ -1,19 +1,16 @@
 // The latent explorer: four latent values as parallel coordinates, the reader's inputs as
 // coloured lines, and a black line whose points are decoded live into an image.
 // Needs the globals `tf` and `d3` (the classic scripts in lib/).
-import { LATENT_DIMS, IMAGE_SIZE, loadModels, encode, decode } from './models.js';
+import { loadModels, encode, decode } from './models.js';
 
 const DEFAULTS = {
   height: [260, 380],                            // plot height in px: least, most
   margin: { top: 40, right: 12, bottom: 16, left: 12 },
   step: 0.01,                                    // arrow-key step, as a fraction of an axis
   bigStep: 0.1,                                  // PageUp/PageDown step
-  drawSize: 280,                                 // drawing canvas resolution (training/inputs.py HIRES)
-  pen: 24,                                       // pen width at that resolution
 };
 const LABEL = { ae: 'AE', vae: 'VAE' };
 const OTHER = { ae: 'vae', vae: 'ae' };
-const MNIST_SIZE = 28, BOX = 20, PAD = (IMAGE_SIZE - MNIST_SIZE) / 2;
 const fmt = d3.format('.2f');
 let instances = 0;
 
@@ -46,7 +43,7 @@ const MARKUP = `
     <ul class="ex-legend" aria-label="Selected inputs"></ul>
   </div>
   <figure class="ex-output">
-    <canvas class="ex-decoded" width="${IMAGE_SIZE}" height="${IMAGE_SIZE}"></canvas>
+    <canvas class="ex-decoded"></canvas>
     <figcaption class="ex-caption"></figcaption>
   </figure>
   <p class="ex-message" role="status"></p>`;
@@ -56,10 +53,11 @@ function fromBase64(text) {
   return Uint8Array.from(atob(text), c => c.charCodeAt(0));
 }
 
-/** Paints 1024 grey values (white ink on black, 0..255) black on white into a 32x32 canvas. */
+/** Paints grey values (white ink on black, 0..255) black on white into a square canvas of
+ * as many pixels. */
 function paint(canvas, values) {
   const ctx = canvas.getContext('2d');
-  const img = ctx.createImageData(IMAGE_SIZE, IMAGE_SIZE);
+  const img = ctx.createImageData(canvas.width, canvas.height);
   values.forEach((v, k) => {
     img.data.fill(255 - v, 4 * k, 4 * k + 3);
     img.data[4 * k + 3] = 255;
@@ -108,11 +106,13 @@ function resize(src, w, h, nw, nh) {
 /**
  * Frames a drawing as MNIST framed its digits (same steps as training/inputs.py
  * frame_like_mnist): ink bounding box scaled to fit 20x20, centre of mass at the centre
- * of the 28x28 field, zero-padded to 32x32.
+ * of the 28x28 field, zero-padded to 32x32. The sizes come from the build (figures.json).
  * @param {Uint8ClampedArray} ink (h*w) ink bytes, 0..255
- * @returns {Uint8Array|null} 1024 bytes, white ink on black; null for an empty drawing
+ * @param {{image_size: number, mnist_size: number, box: number}} sizes
+ * @returns {Uint8Array|null} image_size**2 bytes, white ink on black; null for an empty drawing
  */
-export function frameLikeMnist(ink, w, h) {
+export function frameLikeMnist(ink, w, h, { image_size: IMAGE_SIZE, mnist_size: MNIST_SIZE, box: BOX }) {
+  const PAD = (IMAGE_SIZE - MNIST_SIZE) / 2;
   let x0 = w, x1 = -1, y0 = h, y1 = -1;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -157,6 +157,7 @@ function gauss() {
  */
 export function createExplorer(root, { figures, options = {} }) {
   const opt = { ...DEFAULTS, ...options };
+  const LATENT_DIMS = figures.latent_dim, IMAGE_SIZE = figures.image_size, framing = figures.framing;
   const $ = q => root.querySelector(q);
   const palette = figures.palette;
   const clipId = `explorer-clip-${++instances}`;
@@ -171,6 +172,7 @@ export function createExplorer(root, { figures, options = {} }) {
 
   root.classList.add('explorer');
   root.innerHTML = MARKUP;
+  $('.ex-decoded').width = $('.ex-decoded').height = IMAGE_SIZE;
   root.dataset.model = model;
   const svg = d3.select($('.ex-plot'));
   const decodedCanvas = $('.ex-decoded');
@@ -391,7 +393,7 @@ export function createExplorer(root, { figures, options = {} }) {
 
   // ---- draw your own ----
   const pad = $('.ex-pad');
-  pad.width = pad.height = opt.drawSize;
+  pad.width = pad.height = framing.drawing_size;
   const pen = pad.getContext('2d', { willReadFrequently: true });
   let stroke = null;
   const at = e => {
@@ -404,7 +406,7 @@ export function createExplorer(root, { figures, options = {} }) {
     pad.setPointerCapture(e.pointerId);
     stroke = e.pointerId;
     root.classList.add('ex-inked');
-    Object.assign(pen, { lineWidth: opt.pen, lineCap: 'round', lineJoin: 'round', strokeStyle: '#000' });
+    Object.assign(pen, { lineWidth: framing.pen, lineCap: 'round', lineJoin: 'round', strokeStyle: '#000' });
     pen.beginPath();
     pen.moveTo(...at(e));
     pen.lineTo(...at(e));
@@ -433,7 +435,7 @@ export function createExplorer(root, { figures, options = {} }) {
     if (!nets) return;                           // drawn before the models arrived: done on load
     const rgba = pen.getImageData(0, 0, pad.width, pad.height).data;
     const ink = new Uint8ClampedArray(rgba.length / 4).map((_, k) => rgba[4 * k + 3]);
-    const pixels = frameLikeMnist(ink, pad.width, pad.height);
+    const pixels = frameLikeMnist(ink, pad.width, pad.height, { ...framing, image_size: IMAGE_SIZE });
     if (!pixels) return;
     const floats = Float32Array.from(pixels, v => v / 255);
     const codes = { ae: Array.from(encode(nets.ae.encoder, floats)), vae: Array.from(encode(nets.vae.encoder, floats)) };

@@ -1,8 +1,6 @@
 // The four TF.js models (AE and VAE, encoder and decoder) and the calls the page makes.
 // Needs the global `tf` from the classic scripts in lib/ (TF.js core, layers, cpu and wasm backends).
 
-export const LATENT_DIMS = 4;
-export const IMAGE_SIZE = 32;
 export const MODEL_NAMES = ['ae', 'vae'];
 
 let backendReady = null;
@@ -62,8 +60,9 @@ export function loadModels(base = new URL('models/', document.baseURI).href) {
  * @returns {Float32Array} the 4 latent values
  */
 export function encode(model, pixels) {
+  const [, height, width, channels] = model.inputs[0].shape;              // [null, 32, 32, 1]
   return tf.tidy(() =>
-    model.predict(tf.tensor4d(pixels, [1, IMAGE_SIZE, IMAGE_SIZE, 1])).dataSync());
+    model.predict(tf.tensor4d(pixels, [1, height, width, channels])).dataSync());
 }
 
 const plans = new WeakMap();
@@ -105,7 +104,7 @@ function densePlan(model) {
 export function decode(model, z) {
   const plan = densePlan(model);
   return tf.tidy(() => {
-    let h = tf.tensor2d(Array.from(z), [1, LATENT_DIMS]);                  // [1, 4]
+    let h = tf.tensor2d(Array.from(z), [1, z.length]);                     // [1, 4]
     if (!plan) return model.predict(h).dataSync();
     for (const { kernel, bias, activation } of plan.dense) {
       h = tf.fused.matMul({ a: h, b: kernel, bias, activation });         // [1, units]
