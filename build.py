@@ -1,32 +1,33 @@
 #!/usr/bin/env python3
-"""Build the article: train (or reuse) the AE and the VAE, compute the figure data,
-convert the models to TensorFlow.js, render the page, and publish it atomically.
+"""Build the article: train (or reuse) the models, compute the figure data, convert the
+models to TensorFlow.js, render the page, and publish it atomically.
 
     python build.py                  # build dist/ from MNIST in data/ (or $MNIST_DIR)
     python build.py --serve          # build if needed, then serve on 127.0.0.1
 
-Each stage is cached by content: checkpoints by the hash of their training config,
-figure data and TF.js models by the hash of the checkpoints and of the code that
-makes them. A build where only templates, CSS or JS changed re-renders and copies.
-The site is assembled in a temporary folder and swapped in at the end, so a failed
-or interrupted build leaves the previous site untouched.
+Each stage is cached by content (store.py): checkpoints by their config and the training
+code, figure data and TF.js models by the checkpoints and the code that makes them. A
+build where only templates, CSS or JS changed re-renders and copies. The site is
+assembled next to its final place, checked, and swapped in at the end: a failed or
+interrupted build leaves the previous site, the checkpoints and the cache intact.
 """
 from __future__ import annotations
 
 import argparse
-import datetime
 import functools
-import hashlib
 import http.server
 import json
+import math
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
 
-from training.config import (DATA_ENV, FLOAT_BITS, IMAGE_SIZE, LATENT_DIM, MNIST_SIZE, MODELS, PIXEL_BITS,
-                             REPO, ModelArgs, TrainConfig)
+import store
+from training.config import DATA_ENV, MODELS, REPO, ModelArgs, TrainConfig, digest, source_digest
+from training.errors import UserError
 
 NODE_MODULES = REPO / "node_modules"
 # What the page needs from npm, as (source under node_modules, destination under lib/).
@@ -47,33 +48,16 @@ LIBRARIES = [
     ("katex/dist/katex.min.css", "katex/katex.min.css"),
 ]
 SCRIPTS = [f"lib/{dst}" for _, dst in LIBRARIES if dst.endswith(".js")]
-# Code whose changes invalidate a cached stage (besides the checkpoints themselves)
-FIGURE_CODE = ["training/figures.py", "training/inputs.py", "training/config.py", "figures/render.py"]
-EXPORT_CODE = ["training/export_tfjs.py", "training/models.py"]
-
-
-METRIC_KEYS = ["test_recon_bce_784", "test_kl", "test_neg_elbo_784", "test_mse", "train_seconds"]
-
-
-class BuildError(Exception):
-    """A problem the user can fix; reported as one line."""
+# The code that shapes each cached stage, besides the checkpoints it is made from
+FIGURE_CODE = ["training/figure_data.py", "training/inputs.py", "training/stills.py",
+               "training/config.py", "training/models.py", "article/palette.json"]
+EXPORT_CODE = ["training/export_tfjs.py", "training/models.py", "training/train.py", "training/config.py"]
+DEVICES = "auto, cpu, cuda or cuda:N"
 
 
 def log(msg: str) -> None:
     from tqdm import tqdm
     tqdm.write(msg, file=sys.stderr)
-
-
-def sha(*parts: bytes | str) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(p.encode() if isinstance(p, str) else p)
-        h.update(b"\x00")
-    return h.hexdigest()[:16]
-
-
-def file_sha(paths) -> str:
-    return sha(*[(REPO / p).read_bytes() if (REPO / p).exists() else b"" for p in paths])
 
 
 def configs(args) -> dict[str, TrainConfig]:
@@ -83,115 +67,86 @@ def configs(args) -> dict[str, TrainConfig]:
             "vae": TrainConfig(model=ModelArgs(variational=True), beta=args.beta, **base)}
 
 
-def cached_stage(cache: Path, name: str, key: str, make) -> tuple[Path, bool]:
-    """Folder `cache/name-key`, made by `make(tmp_folder)` unless it exists. Atomic."""
-    final = cache / f"{name}-{key}"
-    if final.is_dir():
-        return final, False
-    tmp = cache / f".{name}-{key}.{os.getpid()}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
-        make(tmp)
-        os.replace(tmp, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final, True
+def stage_keys(ckpts: dict[str, Path], seed: int) -> dict[str, str]:
+    """Cache keys of the figure data and the TF.js models made from these checkpoints."""
+    models = digest(*[store.file_hash(ckpts[n]) for n in MODELS])
+    return {"figures": digest(models, source_digest(FIGURE_CODE), str(seed)),
+            "tfjs": digest(models, source_digest(EXPORT_CODE))}
 
 
-def info_theory() -> dict:
-    """The article's information-theory numbers, from the sizes the build used."""
-    image_bits = IMAGE_SIZE * IMAGE_SIZE * PIXEL_BITS
-    latent_bits = LATENT_DIM * FLOAT_BITS
-    return {"image_size": IMAGE_SIZE, "pixel_bits": PIXEL_BITS, "latent_dim": LATENT_DIM,
-            "float_bits": FLOAT_BITS, "mnist_size": MNIST_SIZE, "mnist_pixels": MNIST_SIZE * MNIST_SIZE,
-            "image_bits": image_bits, "latent_bits": latent_bits,
-            "ratio": image_bits / latent_bits, "saved": 1 - latent_bits / image_bits}
-
-
-def stage_keys(ckpt_ids: dict[str, str], seed: int) -> dict[str, str]:
-    """Cache keys of the figure data and the TF.js models for these checkpoint files."""
-    models = sha(*[ckpt_ids[n] for n in MODELS])
-    return {"figures": sha(models, file_sha(FIGURE_CODE), str(seed)),
-            "tfjs": sha(models, file_sha(EXPORT_CODE))}
-
-
-def build(args) -> dict:
+def build(args, check=lambda: None) -> dict:
     """Runs every stage; returns a report of what ran (also left in the cache folder).
+    `check()` raises KeyboardInterrupt if the build was interrupted; it is called before
+    anything is kept.
 
-    When both checkpoints exist and the figure data and TF.js models made from them are
-    cached, nothing is loaded: torch is not even imported, and the build only renders.
+    When the checkpoints exist and the stages made from them are cached and whole,
+    nothing is loaded: torch is not even imported, and the build only renders.
     """
-    out, cache = Path(args.out).resolve(), Path(args.cache_dir).resolve()
-    cache.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out).resolve()
+    cache = store.Cache(args.cache_dir, log, check)
+    store.remove_stale(Path(args.ckpt_dir))
     report = {"trained": [], "loaded_models": False, "figures_computed": False, "exported": False}
     cfgs = configs(args)
     ckpts = {n: Path(args.ckpt_dir) / cfgs[n].checkpoint_name() for n in MODELS}
-    fast = not args.retrain and all(p.is_file() for p in ckpts.values())
-    if fast:
-        keys = stage_keys({n: sha(p.read_bytes()) for n, p in ckpts.items()}, args.seed)
-        fast = all((cache / f"{stage}-{key}").is_dir() for stage, key in keys.items())
-    if not fast:
+    keys = None
+    if not args.retrain and all(p.is_file() for p in ckpts.values()):
+        keys = stage_keys(ckpts, args.seed)
+        if not all(cache.ready(stage, key) for stage, key in keys.items()):
+            keys = None
+    if keys is None:
         keys = compute_stages(args, cfgs, ckpts, cache, report)
-    fig_dir, tfjs_dir = cache / f"figures-{keys['figures']}", cache / f"tfjs-{keys['tfjs']}"
-    metrics = json.loads((fig_dir / "metrics.json").read_text())
+    fig_dir, tfjs_dir = cache.path("figures", keys["figures"]), cache.path("tfjs", keys["tfjs"])
 
-    # the site, assembled next to its final place and swapped in
+    # the site, assembled next to its final place, checked and swapped in
     stage = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    if stage.exists() and not (stage / store.STAMP).is_file():
+        raise UserError(f"{stage} is in the way and was not made by this build: remove it")
     shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    (stage / store.STAMP).write_text(store.STAMP_TEXT)   # so that a stale one can be cleaned
     try:
-        assemble(stage, fig_dir, tfjs_dir, metrics, cfgs)
-        publish(stage, out)
+        assemble(stage, fig_dir, tfjs_dir, cfgs)
+        store.publish(stage, out, check)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    (cache / "last-build.json").write_text(json.dumps(report, indent=1))
+    (cache.folder / "last-build.json").write_text(json.dumps(report, indent=1))
     log(f"site ready in {out}")
     return report
 
 
-def compute_stages(args, cfgs: dict, ckpts: dict, cache: Path, report: dict) -> dict[str, str]:
+def compute_stages(args, cfgs: dict, ckpts: dict, cache: store.Cache, report: dict) -> dict[str, str]:
     """Train or load the models, then make whichever cached stage is missing."""
     from training.data import load_mnist
-    from training.train import pick_device, train_models
+    from training.train import train_models
 
-    data_cache = {}
+    log(f"loading MNIST from {args.data_dir}")
+    xtr, ytr, xte, yte = load_mnist(Path(args.data_dir), args.train_limit, args.test_limit)
 
-    def data():
-        if not data_cache:
-            log(f"loading MNIST from {args.data_dir}")
-            xtr, ytr, xte, yte = load_mnist(Path(args.data_dir), args.train_limit, args.test_limit)
-            data_cache.update(xtr=xtr, ytr=ytr, xte=xte, yte=yte)
-        return data_cache
-
-    # 1. models: reuse checkpoints whose config hash matches, train the rest
-    data()  # fail fast, with one line, on missing or corrupt archives
+    # 1. models: reuse good checkpoints, train the rest
     trained = train_models([cfgs[n] for n in MODELS], Path(args.data_dir), Path(args.ckpt_dir),
-                           pick_device(args.device), retrain=args.retrain, log=log,
-                           progress=not args.quiet)
+                           args.device, retrain=args.retrain, log=log, progress=not args.quiet)
     report["loaded_models"] = True
     models, metrics = {}, {}
     for name in MODELS:
         models[name], metrics[name], was_trained = trained[name]
         if was_trained:
             report["trained"].append(name)
-        log(f"{name}: {'trained' if was_trained else 'reused checkpoint'} "
-            f"({', '.join(f'{k} {metrics[name][k]:.4g}' for k in METRIC_KEYS if k in metrics[name])})")
-    keys = stage_keys({n: sha(p.read_bytes()) for n, p in ckpts.items()}, args.seed)
+        summary = ", ".join(f"{k} {v:.4g}" for k, v in metrics[name].items() if k.startswith("test_") and isinstance(v, float))
+        log(f"{name}: {'trained' if was_trained else 'reused checkpoint'} ({summary})")
+    keys = stage_keys(ckpts, args.seed)
 
     # 2. figure data, static figure renders, and the metrics the page quotes
     def make_figures(folder: Path):
-        from training.figures import figure_data
-        d = data()
+        from training.figure_data import figure_data
+        from training.stills import render_stills
         log("computing figure data (PCA, violins, inputs)")
-        figs, pca_bytes = figure_data(models, d["xtr"], d["ytr"], d["xte"], d["yte"], args.seed)
-        (folder / "figures.json").write_text(json.dumps(figs, separators=(",", ":")))
+        data, pca_bytes = figure_data(models, xtr, ytr, xte, yte, args.seed)
+        (folder / "figure-data.json").write_text(json.dumps(data, separators=(",", ":")))
         (folder / "pca.bin").write_bytes(pca_bytes)
         (folder / "metrics.json").write_text(json.dumps(metrics))
-        if (REPO / "figures" / "render.py").exists():
-            from figures.render import render_static
-            render_static(figs, pca_bytes, models, folder / "static")
+        render_stills(data, pca_bytes, models, folder / "img")
 
-    report["figures_computed"] = cached_stage(cache, "figures", keys["figures"], make_figures)[1]
+    report["figures_computed"] = cache.make("figures", keys["figures"], make_figures)[1]
 
     # 3. TF.js models
     def make_tfjs(folder: Path):
@@ -199,26 +154,26 @@ def compute_stages(args, cfgs: dict, ckpts: dict, cache: Path, report: dict) -> 
         log("converting encoders and decoders to TensorFlow.js")
         export_models(models, folder)
 
-    report["exported"] = cached_stage(cache, "tfjs", keys["tfjs"], make_tfjs)[1]
+    report["exported"] = cache.make("tfjs", keys["tfjs"], make_tfjs)[1]
     return keys
 
 
-def assemble(stage: Path, fig_dir: Path, tfjs_dir: Path, metrics: dict, cfgs: dict) -> None:
+def assemble(stage: Path, fig_dir: Path, tfjs_dir: Path, cfgs: dict) -> None:
+    from article.context import page_context
     from article.render import render
-    for src, dst in LIBRARIES:
+    for src, _ in LIBRARIES:
         if not (NODE_MODULES / src).is_file():
-            raise BuildError(f"{src} is missing from node_modules: run `npm ci` in {REPO}")
-    (stage / "data").mkdir(parents=True)
-    shutil.copytree(tfjs_dir, stage / "models")
-    figs = json.loads((fig_dir / "figures.json").read_text())
-    figs["palette"] = json.loads((REPO / "article" / "palette.json").read_text())
-    (stage / "data" / "figures.json").write_text(json.dumps(figs, separators=(",", ":")))
+            raise UserError(f"{src} is missing from node_modules: run `npm ci` in {REPO}")
+    skip = shutil.ignore_patterns(store.MANIFEST)
+    shutil.copytree(tfjs_dir, stage / "models", ignore=skip)
+    shutil.copytree(fig_dir / "img", stage / "img")
+    for src in sorted((REPO / "article" / "diagrams").glob("*.svg")):  # hand-made diagrams
+        shutil.copy(src, stage / "img" / src.name)
+    data = json.loads((fig_dir / "figure-data.json").read_text())
+    data["palette"] = json.loads((REPO / "article" / "palette.json").read_text())
+    (stage / "data").mkdir()
+    (stage / "data" / "figure-data.json").write_text(json.dumps(data, separators=(",", ":")))
     shutil.copy(fig_dir / "pca.bin", stage / "data" / "pca.bin")
-    if (fig_dir / "static").is_dir():
-        shutil.copytree(fig_dir / "static", stage / "figures")
-    for src in sorted((REPO / "figures").glob("*.svg")):  # hand-made figure sources
-        (stage / "figures").mkdir(exist_ok=True)
-        shutil.copy(src, stage / "figures" / src.name)
     for src, dst in LIBRARIES:
         (stage / "lib" / dst).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(NODE_MODULES / src, stage / "lib" / dst)
@@ -227,36 +182,15 @@ def assemble(stage: Path, fig_dir: Path, tfjs_dir: Path, metrics: dict, cfgs: di
     shutil.copytree(REPO / "article" / "js", stage / "js")
     for css in (REPO / "article").glob("*.css"):
         shutil.copy(css, stage / css.name)
-    public_metrics = {k: {m: v for m, v in metrics[k].items() if m != "history"} for k in MODELS}
-    (stage / "metrics.json").write_text(json.dumps(public_metrics, indent=1))
-    context = {"metrics": public_metrics, "history": {k: metrics[k].get("history", []) for k in MODELS},
-               "figures": {k: v for k, v in figs.items() if k != "inputs"},
-               "inputs": figs["inputs"], "info": info_theory(),
-               "config": {k: c.to_dict() for k, c in cfgs.items()},
-               "model_bytes": sum(p.stat().st_size for p in (stage / "models").rglob("*") if p.is_file()),
-               "static_figures": sorted(p.name for p in (stage / "figures").glob("*")) if (stage / "figures").exists() else [],
-               "scripts": SCRIPTS, "date": datetime.date.today()}
+    metrics = json.loads((fig_dir / "metrics.json").read_text())
+    public = {k: {m: v for m, v in metrics[k].items() if m != "history"} for k in MODELS}
+    (stage / "metrics.json").write_text(json.dumps(public, indent=1))
+    context = page_context(metrics, data, {k: c.to_dict() for k, c in cfgs.items()}, stage)
+    context["scripts"] = SCRIPTS
     (stage / "index.html").write_text(render("index.html.j2", context, NODE_MODULES), encoding="utf-8")
 
 
-def publish(stage: Path, out: Path) -> None:
-    """Swap `stage` in as `out`; the old site is removed only once the new one is in place."""
-    old = out.with_name(f".{out.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        os.replace(out, old)
-    os.replace(stage, out)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def recover(out: Path) -> None:
-    """Undo what an interrupted build left behind: stray temp folders, a half swap."""
-    old = out.with_name(f".{out.name}.old")
-    if old.exists() and not out.exists():
-        os.replace(old, out)
-    for tmp in out.parent.glob(f".{out.name}.*.tmp"):
-        shutil.rmtree(tmp, ignore_errors=True)
-
+# ---- serving ----
 
 class Handler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
@@ -267,61 +201,148 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def serve(out: Path, port: int) -> None:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port),
-                                             functools.partial(Handler, directory=str(out)))
+def open_server(out: Path, port: int) -> http.server.ThreadingHTTPServer:
+    """A loopback server for `out`, bound now (so that a taken port fails before the build)."""
+    try:
+        return http.server.ThreadingHTTPServer(("127.0.0.1", port),
+                                               functools.partial(Handler, directory=str(out)))
+    except OSError as e:
+        raise UserError(f"cannot serve on port {port} ({e.strerror or e}): pass --port 0 to use "
+                        f"any free port") from None
+
+
+def serve(server: http.server.ThreadingHTTPServer, out: Path) -> None:
     print(f"serving {out} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
+    finally:
+        server.server_close()
+
+
+# ---- flags ----
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, no usage dump
+        self.exit(2, f"error: {message} (see python build.py --help)\n")
+
+
+def number(kind, least, what: str, strict: bool = False, most=math.inf):
+    """An argparse type: a finite `kind` from least (excluded if strict) to most, else one
+    clear line."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if (value is None or not math.isfinite(value) or not least <= value <= most
+                or (strict and value == least)):
+            raise argparse.ArgumentTypeError(f"{what}, not {text!r}")
+        return value
+    return parse
+
+
+def cuda_available() -> bool:
+    """Whether a CUDA device can be used, asked of the driver directly (fast: no torch)."""
+    import ctypes
+    try:
+        cuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False
+    count = ctypes.c_int(0)
+    return cuda.cuInit(0) == 0 and cuda.cuDeviceGetCount(ctypes.byref(count)) == 0 and count.value > 0
+
+
+def device(text: str) -> str:
+    if text in ("auto", "cpu"):
+        return "cpu" if text == "cpu" or not cuda_available() else "cuda"
+    if text == "cuda" or (text.startswith("cuda:") and text[5:].isdigit()):
+        if not cuda_available():
+            raise argparse.ArgumentTypeError(f"{text} asked for, but this machine has no usable CUDA "
+                                             f"device: use --device cpu (or auto)")
+        return text
+    raise argparse.ArgumentTypeError(f"must be {DEVICES}, not {text!r}")
 
 
 def parse_args(argv=None):
     d = TrainConfig()
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = Parser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--data-dir", default=os.environ.get(DATA_ENV, "data"),
                    help=f"folder with the four MNIST .gz archives (also ${DATA_ENV})")
-    p.add_argument("--out", default="dist", help="where the site is published")
+    p.add_argument("--out", default="dist", help="where the site is published (a folder the build made, or a new one)")
     p.add_argument("--ckpt-dir", default="checkpoints", help="where model checkpoints are kept")
     p.add_argument("--cache-dir", default=".cache", help="cache of figure data and TF.js models")
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
-    p.add_argument("--epochs", type=int, default=d.epochs, help="training epochs per model")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="training batch size")
-    p.add_argument("--lr", type=float, default=d.lr, help="peak learning rate (one-cycle)")
-    p.add_argument("--beta", type=float, default=d.beta, help="weight of the VAE's KL term")
-    p.add_argument("--seed", type=int, default=d.seed, help="random seed of the whole run")
-    p.add_argument("--train-limit", type=int, default=0, help="use only N training images (0: all)")
-    p.add_argument("--test-limit", type=int, default=0, help="use only N test images (0: all)")
+    p.add_argument("--device", default="auto", type=device, help=f"{DEVICES} (auto: CUDA when present)")
+    p.add_argument("--epochs", type=number(int, 1, "must be a whole number >= 1"), default=d.epochs,
+                   help="training epochs per model")
+    p.add_argument("--batch-size", type=number(int, 1, "must be a whole number >= 1"), default=d.batch_size,
+                   help="training batch size")
+    p.add_argument("--lr", type=number(float, 0, "must be a number > 0", strict=True), default=d.lr,
+                   help="peak learning rate (one-cycle)")
+    p.add_argument("--beta", type=number(float, 0, "must be a number >= 0"), default=d.beta,
+                   help="weight of the VAE's KL term")
+    p.add_argument("--seed", type=number(int, 0, "must be a whole number >= 0"), default=d.seed,
+                   help="random seed of the whole run")
+    p.add_argument("--train-limit", type=number(int, 0, "must be a whole number >= 0"), default=0,
+                   help="use only N training images (0: all)")
+    p.add_argument("--test-limit", type=number(int, 0, "must be a whole number >= 0"), default=0,
+                   help="use only N test images (0: all)")
     p.add_argument("--retrain", action="store_true", help="train even if a matching checkpoint exists")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--serve", action="store_true", help="after building, serve the site on 127.0.0.1")
-    p.add_argument("--port", type=int, default=8000, help="port for --serve (0: any free port)")
+    p.add_argument("--port", type=number(int, 0, "must be a port number from 0 to 65535", most=65535),
+                   default=8000, help="port for --serve (0: any free port)")
     return p.parse_args(argv)
+
+
+# ---- the command ----
+
+class Interrupts:
+    """SIGINT and SIGTERM raise KeyboardInterrupt and are remembered, so that an interrupt
+    that some library swallows still stops the build before it keeps or publishes anything."""
+
+    def __init__(self):
+        self.seen = None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self.handle)
+
+    def handle(self, signum, frame):
+        self.seen = signum
+        raise KeyboardInterrupt
+
+    def check(self):
+        if self.seen is not None:
+            raise KeyboardInterrupt
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    interrupts = Interrupts()
     out = Path(args.out).resolve()
-    recover(out)
-    from article.render import MathError
-    from training.errors import DataError, TrainingError
-    start = time.perf_counter()
+    start, checked = time.perf_counter(), False
     try:
-        build(args)
-    except (BuildError, DataError, MathError, TrainingError) as e:
+        store.check_out(out, {"the repository": REPO, "the data folder": Path(args.data_dir),
+                              "the checkpoint folder": Path(args.ckpt_dir),
+                              "the cache folder": Path(args.cache_dir)})
+        checked = True
+        server = open_server(out, args.port) if args.serve else None
+        store.recover(out)
+        build(args, interrupts.check)
+        interrupts.check()
+    except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"\ninterrupted: the previous site in {out} and the checkpoints are untouched",
-              file=sys.stderr)
-        return 130
+        print(f"\ninterrupted: nothing was published; the previous site in {out}, the checkpoints "
+              f"and the cache are intact", file=sys.stderr)
+        return 128 + (interrupts.seen or signal.SIGINT)
     finally:
-        recover(out)
+        if checked:
+            store.recover(out)
     log(f"build took {time.perf_counter() - start:.1f} s")
-    if args.serve:
-        serve(out, args.port)
+    if server:
+        serve(server, out)
     return 0
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from training.errors import UserError
+
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 
@@ -27,10 +29,6 @@ process.stdout.write(JSON.stringify(out));
 """
 
 
-class MathError(Exception):
-    pass
-
-
 def typeset(items: list[tuple[str, bool]], node_modules: Path) -> list[str]:
     """[(tex, display)] -> KaTeX HTML strings, in one `node` call."""
     if not items:
@@ -39,7 +37,7 @@ def typeset(items: list[tuple[str, bool]], node_modules: Path) -> list[str]:
                           capture_output=True, cwd=node_modules.parent)
     if proc.returncode:
         last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "node failed"
-        raise MathError(f"KaTeX could not typeset the article's math: {last}")
+        raise UserError(f"KaTeX could not typeset the article's math ({last}): fix the formula in the template")
     return json.loads(proc.stdout)
 
 

@@ -19,10 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # its banner needs IPython under pytest
 sys.path.insert(0, str(REPO))
 
-TINY = ["--epochs", "1", "--train-limit", "512", "--test-limit", "256", "--quiet"]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from harness import CHROMIUM, CHROMIUM_ARGS, TINY, load_models, serve_site  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -62,16 +59,14 @@ def site(tiny_build) -> Path:
 @pytest.fixture(scope="session")
 def server(site):
     """Base URL of `site` served by build.py's handler on a free loopback port."""
-    code = ("import functools, http.server, sys; sys.path.insert(0, sys.argv[2]); import build; "
-            "s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), "
-            "functools.partial(build.Handler, directory=sys.argv[1])); "
-            "print(s.server_address[1], flush=True); s.serve_forever()")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(site), str(REPO)],
-                            stdout=subprocess.PIPE, text=True)
-    port = int(proc.stdout.readline())
-    yield f"http://127.0.0.1:{port}/"
-    proc.terminate()
-    proc.wait()
+    with serve_site(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def nets(tiny_build):
+    """{'ae': model, 'vae': model} rebuilt in PyTorch from the tiny build's checkpoints."""
+    return load_models(tiny_build["ckpt"])
 
 
 @pytest.fixture(scope="session")

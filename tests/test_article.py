@@ -6,12 +6,13 @@ sizes) or against the build's own metrics.json; the layout is checked in Chromiu
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import html5lib
 import pytest
 
-from training.config import FLOAT_BITS, IMAGE_SIZE, LATENT_DIM, PIXEL_BITS
+from training.config import FLOAT_BITS, LATENT_DIM, MNIST_SIZE, PIXEL_BITS
 
 # The brief's sections 1-11 (title block, abstract, ..., conclusion, references, acknowledgements)
 SECTIONS = ["title", "abstract", "autoencoders", "ae-as-generator", "vae", "reparameterisation", "relatives",
@@ -67,17 +68,21 @@ def test_every_citation_resolves_and_every_reference_is_cited(doc):
     assert entries - cited == set(), "entries never cited"
 
 
-def test_information_theory_numbers_match_config(doc):
+def test_information_theory_numbers_match_config(doc, site):
     shown = {el.get("data-key"): text(el) for el in doc.iter() if el.get("data-key")}
-    image_bits = IMAGE_SIZE * IMAGE_SIZE * PIXEL_BITS
+    digit_bits = MNIST_SIZE * MNIST_SIZE * PIXEL_BITS
     latent_bits = LATENT_DIM * FLOAT_BITS
     number = lambda key: float(shown[key].replace(",", ""))  # noqa: E731
-    assert number("image_size") == IMAGE_SIZE and number("pixel_bits") == PIXEL_BITS
+    assert number("mnist_size") == MNIST_SIZE and number("pixel_bits") == PIXEL_BITS
     assert number("latent_dim") == LATENT_DIM and number("float_bits") == FLOAT_BITS
-    assert number("image_bits") == image_bits
+    assert number("digit_bits") == digit_bits
     assert number("latent_bits") == latent_bits
-    assert number("ratio") == pytest.approx(image_bits / latent_bits)
-    assert number("saved") == pytest.approx(round(100 * (1 - latent_bits / image_bits), 1))
+    assert number("ratio") == pytest.approx(digit_bits / latent_bits)
+    assert number("saved") == pytest.approx(round(100 * (1 - latent_bits / digit_bits), 1))
+    metrics = json.loads((site / "metrics.json").read_text())
+    assert number("kl_nats") == pytest.approx(metrics["vae"]["test_kl"], abs=0.005)
+    assert number("kl_bits") == pytest.approx(metrics["vae"]["test_kl"] / math.log(2), abs=0.05)
+    assert 2 ** (number("index_bits") - 1) < metrics["vae"]["train_images"] <= 2 ** number("index_bits")
 
 
 def test_results_table_equals_metrics_json(doc, site):
@@ -122,12 +127,12 @@ def test_math_is_typeset_at_build_time(html):
 
 def test_static_figures_for_readers_without_javascript(browser, server, site):
     for name in ("pca.png", "explorer.png"):
-        assert (site / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (site / "img" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(server)
     for name in ("pca.png", "explorer.png", "ae-topology.svg", "vae-topology.svg", "reparameterisation.svg"):
-        img = page.locator(f'img[src="figures/{name}"]')
+        img = page.locator(f'img[src="img/{name}"]')
         img.scroll_into_view_if_needed()
         assert img.is_visible(), name
         assert img.evaluate("el => el.complete && el.naturalWidth") > 0, name

@@ -1,31 +1,62 @@
-"""The build as a user runs it: file set, caching, atomic publishing, --help."""
+"""The build as a user runs it: file set, caching, publishing, refusals, interruptions.
+
+Every test that could lose a user's files runs on copies in a temporary folder.
+"""
 from __future__ import annotations
 
+import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
+
+import store
 from conftest import REPO, load_json, run_build
 
 MODEL_DIRS = ["ae-encoder", "ae-decoder", "vae-encoder", "vae-decoder"]
+NOTHING_DONE = {"trained": [], "loaded_models": False, "figures_computed": False, "exported": False}
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def copy_build(tiny_build, tmp_path: Path, *keep: str) -> list:
+    """Copies of the tiny build's folders named in `keep` (out, ckpt, cache) under `tmp_path`;
+    returns the build's arguments pointing at the copies (the others empty)."""
+    args = list(tiny_build["args"])
+    for name, flag in (("out", "--out"), ("ckpt", "--ckpt-dir"), ("cache", "--cache-dir")):
+        if name in keep:
+            shutil.copytree(tiny_build[name], tmp_path / name)
+        args[args.index(flag) + 1] = tmp_path / name
+    return args
+
+
+def one_error_line(proc) -> str:
+    """The build's single error line; fails if there is a traceback or more than one."""
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, proc.stderr
+    return errors[0]
+
+
 def test_full_file_set(site):
-    for rel in ["index.html", "style.css", "metrics.json", "data/figures.json", "data/pca.bin",
+    for rel in ["index.html", "style.css", "metrics.json", "data/figure-data.json", "data/pca.bin",
                 "js/main.js", "js/explorer.js", "lib/tf-core.min.js", "lib/tf-layers.min.js",
-                "lib/tfjs-backend-wasm-simd.wasm", "lib/d3.min.js", "lib/katex/katex.min.css"]:
+                "lib/tfjs-backend-wasm-simd.wasm", "lib/d3.min.js", "lib/katex/katex.min.css", store.STAMP]:
         assert (site / rel).is_file(), rel
     for name in MODEL_DIRS:
         manifest = load_json(site / "models" / name / "model.json")
         shards = [p for group in manifest["weightsManifest"] for p in group["paths"]]
         assert shards and all((site / "models" / name / p).stat().st_size > 0 for p in shards)
     assert list((site / "lib/katex/fonts").glob("*.woff2"))
+    assert store.damage(site, load_json(site / store.STAMP)["files"]) is None
     assert not list(site.parent.glob(f".{site.name}.*"))   # no temp or old folders left over
 
 
@@ -33,16 +64,14 @@ def test_rebuild_reuses_everything(tiny_build):
     """Nothing changed: no training, no figure data, no conversion; same models published."""
     models_before = snapshot(tiny_build["out"] / "models")
     run_build(*tiny_build["args"])
-    report = load_json(tiny_build["cache"] / "last-build.json")
-    assert report == {"trained": [], "loaded_models": False, "figures_computed": False,
-                      "exported": False}
+    assert load_json(tiny_build["cache"] / "last-build.json") == NOTHING_DONE
     assert snapshot(tiny_build["out"] / "models") == models_before
 
 
 def copy_project(dst: Path) -> Path:
     """A copy of the code (not of node_modules, linked) whose templates a test may edit."""
     dst.mkdir()
-    for name in ["build.py", "training", "article", "figures"]:
+    for name in ["build.py", "store.py", "training", "article"]:
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dst / name)
     (dst / "node_modules").symlink_to(REPO / "node_modules")
@@ -51,49 +80,195 @@ def copy_project(dst: Path) -> Path:
 
 def test_template_change_only_rerenders(tiny_build, tmp_path):
     project = copy_project(tmp_path / "project")
-    cache = tmp_path / "cache"
-    shutil.copytree(tiny_build["cache"], cache)
-    ckpts = snapshot(tiny_build["ckpt"])
+    args = copy_build(tiny_build, tmp_path, "ckpt", "cache")
+    ckpts = snapshot(tmp_path / "ckpt")
     template = project / "article/templates/index.html.j2"
     template.write_text(template.read_text().replace("</body>", "<p id=probe>changed</p></body>"))
-    args = [a if a != tiny_build["cache"] else cache for a in tiny_build["args"]]
-    out = tmp_path / "dist"
-    args[args.index("--out") + 1] = out
     subprocess.run([sys.executable, str(project / "build.py"), *map(str, args)], check=True,
                    capture_output=True)
-    assert "<p id=probe>changed</p>" in (out / "index.html").read_text()
-    assert load_json(cache / "last-build.json") == {"trained": [], "loaded_models": False,
-                                                    "figures_computed": False, "exported": False}
-    assert snapshot(tiny_build["ckpt"]) == ckpts
+    assert "<p id=probe>changed</p>" in (tmp_path / "out" / "index.html").read_text()
+    assert load_json(tmp_path / "cache" / "last-build.json") == NOTHING_DONE
+    assert snapshot(tmp_path / "ckpt") == ckpts
+
+
+def workers_of(pid: int) -> list[int]:
+    """Pids of the training processes whose parent is `pid`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == pid and b"training.worker" in (stat.parent / "cmdline").read_bytes():
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            pass
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def test_killed_build_leaves_previous_site_and_checkpoints(tiny_build, tmp_path):
-    out, ckpt = tmp_path / "dist", tmp_path / "ckpt"
-    shutil.copytree(tiny_build["out"], out)
-    shutil.copytree(tiny_build["ckpt"], ckpt)
-    site_before, ckpt_before = snapshot(out), snapshot(ckpt)
-    args = list(tiny_build["args"])
-    args[args.index("--out") + 1] = out
-    args[args.index("--ckpt-dir") + 1] = ckpt
-    args[args.index("--cache-dir") + 1] = tmp_path / "cache"
+    args = copy_build(tiny_build, tmp_path, "out", "ckpt")
+    site_before, ckpt_before = snapshot(tmp_path / "out"), snapshot(tmp_path / "ckpt")
+    long_run = [sys.executable, str(REPO / "build.py"), *map(str, args), "--retrain", "--epochs", "100000"]
+    # SIGKILL just after the training processes start: they die with the build
+    proc = subprocess.Popen(long_run, stderr=subprocess.DEVNULL)
+    end = time.monotonic() + 60
+    while not (workers := workers_of(proc.pid)) and time.monotonic() < end:
+        time.sleep(0.01)
+    assert workers, "no training process started"
+    time.sleep(0.3)
+    proc.kill()
+    proc.wait()
+    time.sleep(1.0)
+    assert not [w for w in workers if running(w)], "training processes outlived the killed build"
+    # SIGKILL and SIGINT while training is under way
     for sig in (signal.SIGKILL, signal.SIGINT):
-        proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), *map(str, args), "--retrain",
-                                 "--epochs", "100000"], stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(long_run, stderr=subprocess.PIPE, text=True)
         for line in proc.stderr:                # wait until training is under way
             if " epoch " in line:
                 break
+        workers = workers_of(proc.pid)
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode != 0
         if sig == signal.SIGINT:
-            assert proc.returncode == 130 and "untouched" in err and "Traceback" not in err
-        assert snapshot(out) == site_before
-        assert snapshot(ckpt) == ckpt_before
-    # the next run picks up: it reuses the checkpoints and publishes a fresh site
+            assert proc.returncode == 130 and "nothing was published" in err and "Traceback" not in err
+        assert snapshot(tmp_path / "out") == site_before
+        assert snapshot(tmp_path / "ckpt") == ckpt_before
+        time.sleep(1.0)
+        assert not [w for w in workers if running(w)]
+    # the next run picks up: it reuses the checkpoints, cleans up and publishes a fresh site
     run_build(*args)
     assert load_json(tmp_path / "cache/last-build.json")["trained"] == []
-    assert (out / "index.html").is_file()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert (tmp_path / "out" / "index.html").is_file()
+    left = [p for d in ("out", "ckpt", "cache") for p in (tmp_path / d).iterdir() if p.name.endswith(".tmp")]
+    assert not left and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_interrupt_during_tensorflow_import_never_publishes(tiny_build, tmp_path):
+    """However late the SIGINT comes while TF.js conversion starts, the build exits 130 and
+    neither the cache nor the site keeps anything of it."""
+    args = copy_build(tiny_build, tmp_path, "out", "ckpt", "cache")
+    for stage in (tmp_path / "cache").glob("tfjs-*"):
+        shutil.rmtree(stage)
+    site_before = snapshot(tmp_path / "out")
+    for delay in (0.0, 0.4, 0.9, 1.6, 2.5):
+        proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), *map(str, args)],
+                                stderr=subprocess.PIPE, text=True)
+        for line in proc.stderr:
+            if "converting" in line:
+                break
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        if proc.returncode == 0:                 # too late: the build had finished
+            break
+        assert proc.returncode == 130, (delay, err[-2000:])
+        assert snapshot(tmp_path / "out") == site_before, delay
+        assert not list((tmp_path / "cache").glob("tfjs-*")), delay
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def test_stale_temporary_files_are_cleaned(tiny_build, tmp_path):
+    args = copy_build(tiny_build, tmp_path, "out", "ckpt", "cache")
+    pid = dead_pid()
+    stale = [tmp_path / "cache" / f".tfjs-0123.{pid}.tmp", tmp_path / "ckpt" / f".vae-0123.pt.{pid}.tmp",
+             tmp_path / f".out.{pid}.tmp"]
+    stale[0].mkdir()
+    stale[1].write_bytes(b"partial")
+    stale[2].mkdir()
+    (stale[2] / store.STAMP).write_text(store.STAMP_TEXT)
+    foreign = tmp_path / f".out.{dead_pid()}.tmp"             # not stamped: not ours, kept
+    foreign.mkdir()
+    run_build(*args)
+    assert [p for p in stale if p.exists()] == []
+    assert foreign.is_dir()
+
+
+@pytest.mark.parametrize("where", ["repo", "above-repo", "data", "ckpt", "above-ckpt", "cache",
+                                   "unstamped", "file"])
+def test_out_refuses_folders_it_did_not_make(where, tiny_build, tmp_path, mnist_dir):
+    args = copy_build(tiny_build, tmp_path, "ckpt", "cache")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    target = {"repo": REPO, "above-repo": REPO.parent, "data": mnist_dir, "ckpt": tmp_path / "ckpt",
+              "above-ckpt": tmp_path, "cache": tmp_path / "cache", "unstamped": mine,
+              "file": mine / "notes.txt"}[where]
+    before = {p: snapshot(p) for p in (mine, tmp_path / "ckpt")}
+    args[args.index("--out") + 1] = target
+    start = time.monotonic()
+    proc = run_build(*args, check=False)
+    line = one_error_line(proc)
+    assert time.monotonic() - start < 5
+    assert str(Path(target).resolve()) in line and "--out" in line
+    assert {p: snapshot(p) for p in before} == before
+    assert (REPO / ".git").is_dir() and not list(REPO.parent.glob(".*.old"))
+
+
+def test_damaged_cache_is_reported_and_made_again(tiny_build, tmp_path):
+    args = copy_build(tiny_build, tmp_path, "out", "ckpt", "cache")
+    good = snapshot(tmp_path / "out")
+    cache = tmp_path / "cache"
+    (shard,) = (cache / next(cache.glob("tfjs-*")).name / "vae-decoder").glob("*.bin")
+    shard.write_bytes(shard.read_bytes()[:100])                  # truncated
+    (fig,) = cache.glob("figures-*")
+    blob = bytearray((fig / "pca.bin").read_bytes())
+    blob[10] ^= 0xFF                                             # same size, one byte flipped
+    (fig / "pca.bin").write_bytes(bytes(blob))
+    proc = run_build(*args)
+    assert "tfjs-" in proc.stderr and "figures-" in proc.stderr and "damaged" in proc.stderr
+    assert snapshot(tmp_path / "out") == good
+    (fig,) = cache.glob("figures-*")
+    (fig / "figure-data.json").unlink()                          # a missing file
+    proc = run_build(*args)
+    assert "figure-data.json is missing" in proc.stderr
+    assert (tmp_path / "out" / "data" / "figure-data.json").read_bytes() == good["data/figure-data.json"]
+
+
+@pytest.mark.parametrize("flags", [["--epochs", "0"], ["--epochs", "-1"], ["--batch-size", "0"],
+                                   ["--lr", "-1"], ["--lr", "nan"], ["--beta", "-1"], ["--beta", "inf"],
+                                   ["--device", "nonsense"], ["--device", "cuda:x"], ["--port", "70000"],
+                                   ["--seed", "1.5"]])
+def test_bad_flags_are_one_line_at_once(flags, tiny_build, tmp_path):
+    args = copy_build(tiny_build, tmp_path, "cache", "ckpt")     # a warm cache ignores no flag
+    start = time.monotonic()
+    proc = run_build(*args, *flags, check=False)
+    line = one_error_line(proc)
+    assert flags[0] in line and repr(flags[1]) in line
+    assert time.monotonic() - start < 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_cuda_without_cuda_is_refused(tmp_path):
+    import build
+    if build.cuda_available():
+        pytest.skip("this machine has CUDA")
+    proc = run_build("--device", "cuda", "--out", tmp_path / "out", check=False)
+    assert "--device cpu" in one_error_line(proc)
+
+
+def test_port_in_use_suggests_port_0(tiny_build, tmp_path):
+    args = copy_build(tiny_build, tmp_path, "cache", "ckpt")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_build(*args, "--serve", "--port", port, check=False, timeout=30)
+    line = one_error_line(proc)
+    assert "--port 0" in line and str(port) in line
+    assert not (tmp_path / "out").exists()                     # refused before building
 
 
 def test_help_documents_every_flag():
@@ -121,3 +296,4 @@ def test_serve_prints_url_and_serves_site(tiny_build):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    assert os.path.isdir(tiny_build["out"])

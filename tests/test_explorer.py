@@ -5,21 +5,18 @@ tiny build's checkpoints, an independent computation of what the page must show.
 
 After one epoch on 512 images the tiny models' codes span only a few hundredths, over
 which the decoders' output hardly changes. Tests that need a visible change therefore
-serve figures.json with every axis widened to [-WIDE, WIDE] (same origin, same file,
+serve figure-data.json with every axis widened to [-WIDE, WIDE] (same origin, same file,
 only the ranges differ); the others use the file as built.
 """
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from training.config import TrainConfig
 from training.inputs import SHAPES, frame_like_mnist
-from training.train import load_checkpoint
 
 WIDE = 6.0
 ROOT = "#explorer"
@@ -28,20 +25,9 @@ LATENTS = 4
 
 
 @pytest.fixture(scope="module")
-def nets(tiny_build):
-    """{'ae': model, 'vae': model} rebuilt in PyTorch from the tiny build's checkpoints."""
-    out = {}
-    for kind in ("ae", "vae"):
-        path = next(Path(tiny_build["ckpt"]).glob(f"{kind}-*.pt"))
-        config = TrainConfig.from_dict(torch.load(path, weights_only=True)["config"])
-        out[kind] = load_checkpoint(path, config)[0].eval()
-    return out
-
-
-@pytest.fixture(scope="module")
 def figures(site):
     import json
-    return json.loads((site / "data" / "figures.json").read_text())
+    return json.loads((site / "data" / "figure-data.json").read_text())
 
 
 def open_explorer(page, server, wide=False):
@@ -54,7 +40,7 @@ def open_explorer(page, server, wide=False):
                 for axis in m["axes"]:
                     axis["range"] = [-WIDE, WIDE]
             route.fulfill(response=response, json=figs)
-        page.route("**/data/figures.json", widen)
+        page.route("**/data/figure-data.json", widen)
     page.goto(server)
     page.wait_for_selector(f"{ROOT}[data-ready='true']", state="attached", timeout=30_000)
     page.locator(ROOT).scroll_into_view_if_needed()

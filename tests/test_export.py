@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO
-from training.config import IMAGE_SIZE, LATENT_DIM, MODELS, WEIGHT_DTYPE, ModelArgs, TrainConfig
+from conftest import REPO, load_models
+from training.config import IMAGE_SIZE, LATENT_DIM, MODELS, WEIGHT_DTYPE, ModelArgs
 from training.models import Autoencoder
 
 PARTS = [f"{m}-{p}" for m in MODELS for p in ("encoder", "decoder")]
@@ -73,12 +73,7 @@ def test_tiny_build_has_the_four_small_models(tiny_build):
 
 def test_tiny_build_models_match_pytorch(tiny_build, mnist_dir):
     from training.data import load_mnist
-    from training.train import load_checkpoint
-    models = {}
-    for name in MODELS:
-        (path,) = tiny_build["ckpt"].glob(f"{name}-*.pt")
-        config = TrainConfig.from_dict(torch.load(path, weights_only=True)["config"])
-        models[name], _ = load_checkpoint(path, config)
+    models = load_models(tiny_build["ckpt"])
     _, _, x_test, _ = load_mnist(mnist_dir, train_limit=1, test_limit=8)
     images = np.concatenate([x_test.numpy(), np.zeros((1, 1, IMAGE_SIZE, IMAGE_SIZE))]).astype(np.float32)
     diffs = max_diffs(tiny_build["out"] / "models", models, images, latents())

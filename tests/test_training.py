@@ -9,12 +9,14 @@ import torch
 from sklearn.decomposition import PCA
 
 from conftest import TINY, load_json, run_build
-from training.config import IMAGE_SIZE, LATENT_DIM, ModelArgs, TrainConfig
-from training.data import DataError, load_mnist
-from training.figures import dequantise_pca, pca_projection
+from training import config as config_module
+from training.config import IMAGE_SIZE, LATENT_DIM, ModelArgs, TrainConfig, source_digest
+from training.data import load_mnist
+from training.errors import UserError
+from training.figure_data import dequantise_pca, pca_projection
 from training.inputs import frame_like_mnist, ood_images, rasterise
 from training.models import Autoencoder, kl_divergence, loss_terms
-from training.train import checkpoint_path, evaluate, train_or_load
+from training.train import evaluate, load_checkpoint, save_checkpoint, train, train_models
 
 
 @pytest.mark.parametrize("variational", [False, True])
@@ -75,7 +77,7 @@ def test_corrupt_archive_one_line_error(mnist_dir, tmp_path):
     bad = data / "t10k-labels-idx1-ubyte.gz"
     bad.write_bytes(bad.read_bytes()[:-10])
     before = sorted(p.name for p in data.iterdir())
-    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz.*corrupt"):
+    with pytest.raises(UserError, match="t10k-labels-idx1-ubyte.gz.*corrupt"):
         load_mnist(data)
     proc = run_build("--data-dir", data, "--out", tmp_path / "dist", "--ckpt-dir",
                      tmp_path / "ckpt", "--cache-dir", tmp_path / "cache", *TINY, check=False)
@@ -90,7 +92,7 @@ def test_corrupt_archive_one_line_error(mnist_dir, tmp_path):
 
 def test_missing_archive_names_file_and_fix(tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz not found.*--data-dir"):
+    with pytest.raises(UserError, match="train-images-idx3-ubyte.gz not found.*--data-dir"):
         load_mnist(tmp_path / "empty")
 
 
@@ -101,56 +103,84 @@ def tiny_config(**kw) -> TrainConfig:
 
 def test_one_epoch_lowers_loss_and_checkpoint_is_reused(mnist_dir, tmp_path):
     cfg = tiny_config()
-    xtr, _, xte, _ = load_mnist(mnist_dir, cfg.train_limit, cfg.test_limit)
+    _, _, xte, _ = load_mnist(mnist_dir, cfg.train_limit, cfg.test_limit)
     torch.manual_seed(cfg.seed)
     before = evaluate(Autoencoder(cfg.model), xte)["test_neg_elbo_784"]   # same init as training
-    calls = []
-
-    def data():
-        calls.append(1)
-        return xtr, xte
-
-    model, metrics, trained = train_or_load(cfg, data, tmp_path, torch.device("cpu"), progress=False)
-    assert trained and calls == [1]
-    assert metrics["test_neg_elbo_784"] < before
-    assert checkpoint_path(tmp_path, cfg).exists()
-    # the same config is served from the checkpoint, without touching the data
-    again, metrics2, trained2 = train_or_load(cfg, data, tmp_path, torch.device("cpu"), progress=False)
-    assert not trained2 and calls == [1] and metrics2 == metrics
+    first = train_models([cfg], mnist_dir, tmp_path, "cpu", progress=False)
+    model, metrics, trained = first[cfg.name]
+    assert trained and metrics["test_neg_elbo_784"] < before
+    assert (tmp_path / cfg.checkpoint_name()).exists()
+    assert metrics["test_neg_elbo_784"] == pytest.approx(metrics["test_elbo_recon_784"] + metrics["test_kl"])
+    # the same config is served from the checkpoint, rebuilt from its model args
+    again, metrics2, trained2 = train_models([cfg], mnist_dir, tmp_path, "cpu", progress=False)[cfg.name]
+    assert not trained2 and metrics2 == metrics
     for a, b in zip(model.state_dict().values(), again.state_dict().values()):
         assert torch.equal(a, b)
+    # --retrain trains again, from the same seed to the same weights
+    third, _, trained3 = train_models([cfg], mnist_dir, tmp_path, "cpu", retrain=True, progress=False)[cfg.name]
+    assert trained3 and all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
+                                                               third.state_dict().values()))
 
 
-def test_changed_config_is_not_served_from_old_checkpoint(mnist_dir, tmp_path):
+def test_changed_config_or_code_is_not_served_from_old_checkpoint(mnist_dir, tmp_path, monkeypatch):
     xtr, _, xte, _ = load_mnist(mnist_dir, 384, 128)
     first = tiny_config()
-    train_or_load(first, lambda: (xtr, xte), tmp_path, torch.device("cpu"), progress=False)
+    model, metrics = train(first, xtr, xte, torch.device("cpu"), progress=False)
+    save_checkpoint(model, metrics, first, tmp_path / first.checkpoint_name())
     changed = tiny_config(beta=4.0)
-    assert changed.digest() != first.digest()
-    _, _, trained = train_or_load(changed, lambda: (xtr, xte), tmp_path, torch.device("cpu"),
-                                  progress=False)
-    assert trained
-    # a checkpoint file whose stored config differs is retrained, never used
-    path = checkpoint_path(tmp_path, changed)
-    ckpt = torch.load(path, weights_only=True)
-    ckpt["config_hash"] = first.digest()
-    torch.save(ckpt, path)
-    assert train_or_load(changed, lambda: (xtr, xte), tmp_path, torch.device("cpu"), progress=False)[2]
-
-
-def test_unreadable_checkpoint_is_reported_and_retrained(mnist_dir, tmp_path):
-    xtr, _, xte, _ = load_mnist(mnist_dir, 384, 128)
-    cfg = tiny_config()
-    checkpoint_path(tmp_path, cfg).write_bytes(b"not a checkpoint")
+    assert changed.key() != first.key()
+    assert load_checkpoint(tmp_path / changed.checkpoint_name(), changed) is None
+    # a checkpoint file whose stored key differs is retrained, never used
     said = []
-    _, _, trained = train_or_load(cfg, lambda: (xtr, xte), tmp_path, torch.device("cpu"),
-                                  log=said.append, progress=False)
-    assert trained and any("cannot be loaded" in s for s in said)
+    (tmp_path / changed.checkpoint_name()).write_bytes((tmp_path / first.checkpoint_name()).read_bytes())
+    assert load_checkpoint(tmp_path / changed.checkpoint_name(), changed, said.append) is None
+    assert any("other settings or code" in s for s in said)
+    # a change to the model code that keeps every tensor shape changes the key too
+    copy = tmp_path / "repo"
+    shutil.copytree(config_module.REPO / "training", copy / "training")
+    monkeypatch.setattr(config_module, "REPO", copy)
+    key = first.key()
+    assert key == tiny_config().key()
+    models = copy / "training" / "models.py"
+    models.write_text(models.read_text().replace("BORDER_LOGIT = -100.0", "BORDER_LOGIT = -90.0"))
+    assert first.key() != key
+    (copy / "training" / "models.py").unlink()
+    with pytest.raises(FileNotFoundError, match="training/models.py"):
+        source_digest(config_module.TRAIN_CODE)
+
+
+def test_unreadable_or_non_finite_checkpoint_is_reported_and_retrained(mnist_dir, tmp_path):
+    cfg = tiny_config()
+    path = tmp_path / cfg.checkpoint_name()
+    path.write_bytes(b"not a checkpoint")
+    said = []
+    assert load_checkpoint(path, cfg, said.append) is None
+    assert any("cannot be loaded" in s for s in said)
+    model = Autoencoder(cfg.model)
+    with torch.no_grad():
+        model.decoder.net[0].weight[0, 0] = float("nan")
+    save_checkpoint(model, {"test_neg_elbo_784": 1.0}, cfg, path)
+    assert load_checkpoint(path, cfg, said.append) is None
+    assert "non-finite" in said[-1]
+    save_checkpoint(Autoencoder(cfg.model), {"test_neg_elbo_784": float("inf")}, cfg, path)
+    assert load_checkpoint(path, cfg, said.append) is None
+    _, _, trained = train_models([cfg], mnist_dir, tmp_path, "cpu", progress=False)[cfg.name]
+    assert trained and load_checkpoint(path, cfg) is not None
+
+
+def test_diverging_training_stops_with_one_line_and_no_checkpoint(mnist_dir, tmp_path):
+    cfg = tiny_config(lr=100.0, beta=1000.0)
+    xtr, _, xte, _ = load_mnist(mnist_dir, 384, 128)
+    with pytest.raises(UserError, match=r"VAE.* diverged in epoch 1 .*learning rate 100"):
+        train(cfg, xtr, xte, torch.device("cpu"), progress=False)
+    with pytest.raises(UserError, match=r"diverged in epoch 1") as err:
+        train_models([cfg], mnist_dir, tmp_path, "cpu", progress=False)
+    assert "\n" not in str(err.value)
+    assert not list(tmp_path.iterdir())                          # no checkpoint, no temp file
 
 
 def test_training_is_reproducible(mnist_dir):
     xtr, _, xte, _ = load_mnist(mnist_dir, 256, 64)
-    from training.train import train
     runs = [train(tiny_config(), xtr, xte, torch.device("cpu"), progress=False)[1] for _ in range(2)]
     strip = lambda m: {k: v for k, v in m.items() if k != "train_seconds"}
     assert strip(runs[0]) == strip(runs[1])
@@ -195,8 +225,8 @@ def test_tiny_build_writes_metrics_and_figure_data(tiny_build):
     for key in ("test_recon_bce_784", "test_kl", "test_neg_elbo_784", "test_mse", "train_seconds"):
         assert metrics["vae"][key] > 0
     assert metrics["vae"]["test_neg_elbo_784"] == pytest.approx(
-        metrics["vae"]["test_recon_bce_784"] + metrics["vae"]["test_kl"], abs=1e-4)
-    figs = load_json(site / "data" / "figures.json")
+        metrics["vae"]["test_elbo_recon_784"] + metrics["vae"]["test_kl"], abs=1e-4)
+    figs = load_json(site / "data" / "figure-data.json")
     assert figs["latent_dim"] == LATENT_DIM and figs["image_size"] == IMAGE_SIZE
     n = figs["pca"]["count"]
     assert n == 512 and (site / "data" / "pca.bin").stat().st_size == 2 * 2 * 2 * n + n

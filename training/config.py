@@ -1,4 +1,5 @@
-"""One place for the facts the whole project shares: sizes, names, defaults.
+"""One place for the facts the whole project shares: sizes, names, defaults, and which
+code shapes which result.
 
 Everything else (training, figure data, export, the page) reads them from here;
 the page receives them through the figure data the build writes.
@@ -17,7 +18,9 @@ MNIST_SIZE = 28
 PAD = (IMAGE_SIZE - MNIST_SIZE) // 2
 PIXEL_BITS = 8        # grey levels of the source images: 2**8
 FLOAT_BITS = 32       # bits of one latent value as the models store it (float32)
-MODELS = ("ae", "vae")
+MODELS = ("ae", "vae")  # the main pair, in the order the page lists them
+LABELS = {"ae": "AE", "vae": "VAE"}
+TITLES = {"ae": "Autoencoder (AE)", "vae": "Variational autoencoder (VAE)"}
 # The site stores each weight tensor as uint8 on an affine grid (a quarter of float32's
 # bytes). Training rounds the final weights to that grid itself, so that metrics, figures
 # and the browser all use the very same model.
@@ -25,6 +28,27 @@ WEIGHT_DTYPE = "uint8"
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_ENV = "MNIST_DIR"  # environment variable naming the folder with the MNIST archives
+
+# The source files that shape a trained model: a change to any of them retrains it.
+TRAIN_CODE = ("training/config.py", "training/data.py", "training/models.py", "training/train.py")
+
+
+def digest(*parts: bytes | str) -> str:
+    """Short stable hash of the parts (16 hex digits)."""
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode() if isinstance(p, str) else p)
+        h.update(b"\x00")
+    return h.hexdigest()[:16]
+
+
+def source_digest(paths) -> str:
+    """Hash of these files of the repository; a missing file is an error, not an empty one."""
+    missing = [p for p in paths if not (REPO / p).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{missing[0]} is listed as code that shapes a result but does "
+                                f"not exist in {REPO}: fix the list in training/config.py")
+    return digest(*[(REPO / p).read_bytes() for p in paths])
 
 
 @dataclass(frozen=True)
@@ -36,10 +60,15 @@ class ModelArgs:
     decoder_hidden: tuple[int, ...] = (128, 256, 256)  # widths of the decoder's hidden layers
     variational: bool = False                  # VAE: encoder gives mean and log-variance
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelArgs":
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that changes the trained weights. Its hash names the checkpoint."""
+    """Everything that changes the trained weights. With the training code, its hash
+    names the checkpoint."""
     model: ModelArgs = field(default_factory=ModelArgs)
     epochs: int = 16
     batch_size: int = 128
@@ -54,19 +83,20 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        m = dict(d["model"])
-        m["channels"], m["decoder_hidden"] = tuple(m["channels"]), tuple(m["decoder_hidden"])
-        return cls(**{**d, "model": ModelArgs(**m)})
+        return cls(**{**d, "model": ModelArgs.from_dict(d["model"])})
 
     @property
     def name(self) -> str:
-        return "vae" if self.model.variational else "ae"
+        """'ae' or 'vae' for the main pair; other latent sizes and betas say so:
+        'vae-d2', 'ae-d16', 'vae-b0.25'."""
+        kind = "vae" if self.model.variational else "ae"
+        size = f"-d{self.model.latent_dim}" if self.model.latent_dim != LATENT_DIM else ""
+        beta = f"-b{self.beta:g}" if self.model.variational and self.beta != 1 else ""
+        return kind + size + beta
+
+    def key(self) -> str:
+        """Hash of the config and of the training code: equal keys, equal weights."""
+        return digest(json.dumps(self.to_dict(), sort_keys=True), source_digest(TRAIN_CODE))
 
     def checkpoint_name(self) -> str:
-        """File name of this config's checkpoint: the model's name and the config's hash."""
-        return f"{self.name}-{self.digest()}.pt"
-
-    def digest(self) -> str:
-        """Stable short hash of the config: equal configs and only they share it."""
-        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return f"{self.name}-{self.key()}.pt"

@@ -1,24 +1,31 @@
-"""MNIST from local archives, zero-padded to 32x32, as in-memory tensors.
+"""MNIST from the four original archives, zero-padded to 32x32, as in-memory tensors.
 
-The four original `.gz` archives are read from a folder the user names (`--data-dir`
-or the MNIST_DIR environment variable). They are checked against torchvision's own
-MD5 sums, unpacked into a temporary folder and parsed by `torchvision.datasets.MNIST`,
-so nothing is ever written next to the archives. Only when the folder is the
+The archives are read from a folder the user names (`--data-dir` or the MNIST_DIR
+environment variable), checked against their published MD5 sums and parsed straight
+from the gzip stream: nothing is unpacked to disk, so nothing is ever written next to
+the archives or left behind in a temporary folder. Only when the folder is the
 project's own `data/` and the archives are missing do we let torchvision download
-them (which needs internet). torch and torchvision are imported only when used, so
-that a build with everything cached starts fast.
+them (which needs internet).
 """
 from __future__ import annotations
 
 import gzip
-import shutil
-import tempfile
+import hashlib
 from pathlib import Path
 
+import numpy as np
+
 from .config import PAD, REPO
-from .errors import DataError
+from .errors import UserError
 
 DEFAULT_DATA_DIR = REPO / "data"
+# archive -> (MD5 of the .gz as published, IDX magic number)
+ARCHIVES = {
+    "train-images-idx3-ubyte.gz": ("f68b3c2dcbeaaa9fbdd348bbdeb94873", 2051),
+    "train-labels-idx1-ubyte.gz": ("d53e105ee54ea40749a09fcbcd1e9432", 2049),
+    "t10k-images-idx3-ubyte.gz": ("9fb629c4189551a2d022fa330f9573f3", 2051),
+    "t10k-labels-idx1-ubyte.gz": ("ec29112dd5afa0611ce80d1b7f02629c", 2049),
+}
 
 
 def _find_archive(data_dir: Path, name: str) -> Path | None:
@@ -29,62 +36,63 @@ def _find_archive(data_dir: Path, name: str) -> Path | None:
 
 
 def locate_archives(data_dir: Path) -> dict[str, Path]:
-    """Paths of the four MNIST archives in `data_dir`, verified; DataError if not usable."""
-    from torchvision.datasets import MNIST
-    from torchvision.datasets.utils import check_integrity
+    """Paths of the four MNIST archives in `data_dir`, verified; UserError if not usable."""
     data_dir = Path(data_dir)
-    md5 = {url.rsplit("/", 1)[-1]: m for url, m in MNIST.resources}
-    found = {name: _find_archive(data_dir, name) for name in md5}
-    missing = [n for n, p in found.items() if p is None]
-    if missing and data_dir.resolve() == DEFAULT_DATA_DIR.resolve():
+    found = {name: _find_archive(data_dir, name) for name in ARCHIVES}
+    if None in found.values() and data_dir.resolve() == DEFAULT_DATA_DIR.resolve():
         try:  # only the project's own data/ may receive a download
+            from torchvision.datasets import MNIST
             MNIST(str(data_dir), train=True, download=True)
         except Exception:
             pass
-        found = {n: _find_archive(data_dir, n) for n in found}
-        missing = [n for n, p in found.items() if p is None]
+        found = {name: _find_archive(data_dir, name) for name in ARCHIVES}
+    missing = [name for name, path in found.items() if path is None]
     if missing:
-        raise DataError(
+        raise UserError(
             f"MNIST archive {missing[0]} not found in {data_dir}: pass --data-dir (or set "
             f"MNIST_DIR) to the folder holding the four MNIST .gz files")
     for name, path in found.items():
-        if not check_integrity(str(path), md5[name]):
-            raise DataError(
+        if hashlib.md5(path.read_bytes()).hexdigest() != ARCHIVES[name][0]:
+            raise UserError(
                 f"MNIST archive {path} is corrupt (MD5 mismatch): replace it with the original "
                 f"file, or point --data-dir at a good copy")
     return found
 
 
-def _pad(images):
-    """(N, 28, 28) uint8 tensor -> (N, 1, 32, 32) float32 in [0, 1], zero border."""
-    import torch.nn.functional as F
-    x = images.unsqueeze(1).float().div_(255.0)
-    return F.pad(x, (PAD, PAD, PAD, PAD))
+def read_idx(path: Path, magic: int) -> np.ndarray:
+    """An IDX file (big-endian header, then unsigned bytes) from its .gz archive."""
+    try:
+        with gzip.open(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as e:
+        raise UserError(f"MNIST archive {path} cannot be unpacked ({e}): replace it with the "
+                        f"original file") from None
+    head = np.frombuffer(data[:4], ">u4")
+    dims = int(head[0] & 0xFF) if len(head) else 0
+    shape = tuple(int(n) for n in np.frombuffer(data[4:4 + 4 * dims], ">u4"))
+    if not len(head) or head[0] != magic or len(shape) != dims or len(data) != 4 + 4 * dims + int(np.prod(shape)):
+        raise UserError(f"MNIST archive {path} is not the IDX file it should be: replace it "
+                        f"with the original file")
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def _pad(images: np.ndarray):
+    """(N, 28, 28) uint8 -> (N, 1, 32, 32) float32 tensor in [0, 1], zero border."""
+    import torch
+    x = np.zeros((len(images), 1, images.shape[1] + 2 * PAD, images.shape[2] + 2 * PAD), np.float32)
+    x[:, 0, PAD:-PAD, PAD:-PAD] = images / np.float32(255)
+    return torch.from_numpy(x)
 
 
 def load_mnist(data_dir: Path, train_limit: int = 0, test_limit: int = 0):
-    """Returns (x_train, y_train, x_test, y_test); x: (N, 1, 32, 32) float32 in [0, 1]."""
-    from torchvision.datasets import MNIST
-    archives = locate_archives(Path(data_dir))
-    with tempfile.TemporaryDirectory(prefix="mnist-") as tmp:
-        raw = Path(tmp) / "MNIST" / "raw"
-        raw.mkdir(parents=True)
-        for name, path in archives.items():
-            try:
-                with gzip.open(path, "rb") as src, open(raw / name[:-3], "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-            except (OSError, EOFError) as e:
-                raise DataError(f"MNIST archive {path} cannot be unpacked ({e}): replace it "
-                                f"with the original file") from None
-        try:
-            train = MNIST(tmp, train=True, download=False)
-            test = MNIST(tmp, train=False, download=False)
-        except Exception as e:  # a well-formed gzip with a bad payload
-            raise DataError(f"MNIST archives in {data_dir} cannot be parsed ({e}): replace "
-                            f"them with the original files") from None
-        xtr, ytr, xte, yte = train.data, train.targets, test.data, test.targets
-    if train_limit:
-        xtr, ytr = xtr[:train_limit], ytr[:train_limit]
-    if test_limit:
-        xte, yte = xte[:test_limit], yte[:test_limit]
-    return _pad(xtr), ytr.clone(), _pad(xte), yte.clone()
+    """Returns (x_train, y_train, x_test, y_test); x: (N, 1, 32, 32) float32 in [0, 1],
+    y: (N,) int64 labels. A limit of 0 keeps every image."""
+    import torch
+    paths = locate_archives(Path(data_dir))
+    arrays = {name: read_idx(path, ARCHIVES[name][1]) for name, path in paths.items()}
+    out = []
+    for split, limit in (("train", train_limit), ("t10k", test_limit)):
+        images, labels = arrays[f"{split}-images-idx3-ubyte.gz"], arrays[f"{split}-labels-idx1-ubyte.gz"]
+        limit = limit or len(images)
+        out += [_pad(images[:limit]), torch.from_numpy(labels[:limit].astype(np.int64))]
+    return tuple(out)

@@ -2,9 +2,5 @@
 (A module of its own, free of torch, so that importing it costs nothing.)"""
 
 
-class DataError(Exception):
-    """A problem with the user's data that one line can explain."""
-
-
-class TrainingError(Exception):
-    """A training process failed; its own error has been printed already."""
+class UserError(Exception):
+    """A problem the user can fix, explained in one line that names the problem and the fix."""

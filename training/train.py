@@ -1,14 +1,21 @@
 """Train one model (AE or VAE), evaluate it on the test set, keep a checkpoint.
 
-A checkpoint is one dict: model weights, model args, the full training config, the
-config's hash, and the test metrics. It is written atomically (temp file + rename),
-reused only when its config hash matches the requested config exactly, and retrained
-when it is missing, stale, unreadable, or when the caller asks to.
+A checkpoint is one dict, as in nanoGPT: the weights, the model args the model is
+rebuilt from, the full training config, its key (config + training code) and the test
+metrics. It is written atomically (temp file + rename) and reused only when its key
+matches and its weights and metrics are finite. `train_models` is the one path that
+decides between reusing and training: it trains what is missing, several models at a
+time, each in a process of its own (`training/worker.py`).
 """
 from __future__ import annotations
 
-import functools
+import ctypes
+import json
+import math
 import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -16,19 +23,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .config import PAD, TrainConfig
-from .errors import TrainingError
+from .config import PAD, REPO, ModelArgs, TrainConfig
+from .errors import UserError
 from .models import Autoencoder, kl_divergence, loss_terms, recon_bce
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
-
-
-def checkpoint_path(ckpt_dir: Path, config: TrainConfig) -> Path:
-    return Path(ckpt_dir) / config.checkpoint_name()
 
 
 def save_atomic(obj, path: Path) -> None:
@@ -42,21 +39,31 @@ def save_atomic(obj, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def all_finite(model: torch.nn.Module, metrics: dict) -> bool:
+    return (all(torch.isfinite(p).all() for p in model.state_dict().values())
+            and all(math.isfinite(v) for v in metrics.values() if isinstance(v, (int, float))))
+
+
 def load_checkpoint(path: Path, config: TrainConfig, log=print):
-    """(model, metrics) from `path` if it exists and matches `config`, else None."""
+    """(model, metrics) from `path` if it holds a good model for `config`, else None
+    (and a line in the log saying why, when a file was there)."""
     if not path.exists():
         return None
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        if ckpt["config_hash"] != config.digest():
-            log(f"checkpoint {path.name}: config differs, retraining")
+        if ckpt["key"] != config.key():
+            log(f"checkpoint {path.name} was made by other settings or code; retraining")
             return None
-        model = Autoencoder(TrainConfig.from_dict(ckpt["config"]).model)
+        model = Autoencoder(ModelArgs.from_dict(ckpt["model_args"]))
         model.load_state_dict(ckpt["model"])
+        metrics = ckpt["metrics"]
     except Exception as e:  # truncated file, wrong format, missing keys...
         log(f"checkpoint {path.name} cannot be loaded ({type(e).__name__}: {e}); retraining")
         return None
-    return model.eval(), ckpt["metrics"]
+    if not all_finite(model, metrics):
+        log(f"checkpoint {path.name} holds non-finite weights or metrics; retraining")
+        return None
+    return model.eval(), metrics
 
 
 def affine_uint8(w: np.ndarray) -> np.ndarray:
@@ -88,37 +95,48 @@ def round_weights(model) -> None:
 def evaluate(model: Autoencoder, x: torch.Tensor, batch_size: int = 1000, seed: int = 0) -> dict:
     """Test metrics in nats per image over the central 28x28 pixels (padding excluded).
 
-    For the VAE the reconstruction term is the ELBO's: decoded from one sample of
-    q(z|x) per image (fixed seed); `test_mse` is of the reconstruction from the mean
-    code, which is what the article shows.
+    `test_recon_bce_784` is the cross-entropy of the reconstruction from the code the
+    page decodes (the VAE's mean). For the VAE, `test_elbo_recon_784` is the ELBO's
+    reconstruction term, decoded from one sample of q(z|x) per image (fixed seed), and
+    `test_neg_elbo_784` = that + `test_kl`.
     """
     model.eval()
     device = next(model.parameters()).device
     gen = torch.Generator(device=device).manual_seed(seed)
     crop = (slice(None), slice(None), slice(PAD, -PAD), slice(PAD, -PAD))
-    sums = {"recon": 0.0, "kl": 0.0, "sq": 0.0}
+    sums = {"recon": 0.0, "sampled": 0.0, "kl": 0.0, "sq": 0.0}
     for i in range(0, len(x), batch_size):
         xb = x[i:i + batch_size].to(device)
         mu, logvar = model.encode(xb)
-        z = mu
+        logits = model.decoder(mu)
+        sums["recon"] += recon_bce(logits[crop], xb[crop]).sum().item()
+        sums["sq"] += (torch.sigmoid(logits[crop]) - xb[crop]).pow(2).mean((1, 2, 3)).sum().item()
         if logvar is not None:
             eps = torch.randn(mu.shape, generator=gen, device=device)
             z = model.reparameterize(mu, logvar, eps)
+            sums["sampled"] += recon_bce(model.decoder(z)[crop], xb[crop]).sum().item()
             sums["kl"] += kl_divergence(mu, logvar).sum().item()
-        sums["recon"] += recon_bce(model.decoder(z)[crop], xb[crop]).sum().item()
-        sums["sq"] += (model.decode(mu)[crop] - xb[crop]).pow(2).mean((1, 2, 3)).sum().item()
     n = len(x)
     m = {"test_recon_bce_784": sums["recon"] / n, "test_mse": sums["sq"] / n}
     if model.args.variational:
+        m["test_elbo_recon_784"] = sums["sampled"] / n
         m["test_kl"] = sums["kl"] / n
-        m["test_neg_elbo_784"] = m["test_recon_bce_784"] + m["test_kl"]
+        m["test_neg_elbo_784"] = m["test_elbo_recon_784"] + m["test_kl"]
     return {k: round(v, 6) for k, v in m.items()}
+
+
+def diverged(config: TrainConfig, epoch: int, loss: float) -> UserError:
+    return UserError(
+        f"{config.name.upper()} training diverged in epoch {epoch} (loss {loss}): the learning "
+        f"rate {config.lr:g} or beta {config.beta:g} is probably too large; try the defaults "
+        f"(--lr {TrainConfig.lr:g} --beta {TrainConfig.beta:g})")
 
 
 def train(config: TrainConfig, x_train, x_test, device: torch.device, log=tqdm.write,
           progress: bool = True, position: int = 0):
-    """Trains from scratch; returns (model on cpu in eval mode, metrics).
-    `position` is the line of the progress bar when several models train at once."""
+    """Trains from scratch; returns (model on cpu in eval mode, metrics). Stops with a
+    UserError at the first non-finite loss. `position` is the line of the progress bar
+    when several models train at once."""
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     model = Autoencoder(config.model).to(device)
@@ -138,15 +156,20 @@ def train(config: TrainConfig, x_train, x_test, device: torch.device, log=tqdm.w
         for i in bar:
             xb = x_train_dev[order[i:i + config.batch_size]]          # (B, 1, 32, 32)
             loss, recon, kl = loss_terms(model, xb, config.beta)
+            value = loss.item()
+            if not math.isfinite(value):
+                raise diverged(config, epoch, value)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
-            running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
+            running = value if running is None else 0.95 * running + 0.05 * value
             bar.set_postfix(loss=f"{running:.1f}")
         if epoch == config.epochs:
             round_weights(model)
         metrics = evaluate(model, x_test, seed=config.seed)
+        if not all_finite(model, metrics):
+            raise diverged(config, epoch, "not finite")
         history.append({"epoch": epoch, "train_loss": round(running, 4), **metrics})
         log(f"{kind} epoch {epoch:2d}/{config.epochs}: train loss {running:7.2f} | "
             + " | ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
@@ -157,81 +180,70 @@ def train(config: TrainConfig, x_train, x_test, device: torch.device, log=tqdm.w
     return model.cpu().eval(), metrics
 
 
-def train_or_load(config: TrainConfig, data, ckpt_dir: Path, device: torch.device,
-                  retrain: bool = False, log=tqdm.write, progress: bool = True, position: int = 0):
-    """The checkpoint for `config` if it is good and `retrain` is False, else a fresh run.
-
-    Returns (model, metrics, trained) where `trained` says whether training ran.
-    `data` is a zero-argument callable returning (x_train, x_test), called only if needed.
-    """
-    path = checkpoint_path(ckpt_dir, config)
-    if not retrain:
-        loaded = load_checkpoint(path, config, log)
-        if loaded is not None:
-            return (*loaded, False)
-    x_train, x_test = data()
-    model, metrics = train(config, x_train, x_test, device, log, progress, position)
+def save_checkpoint(model: Autoencoder, metrics: dict, config: TrainConfig, path: Path) -> None:
     save_atomic({"model": model.state_dict(), "model_args": config.to_dict()["model"],
-                 "config": config.to_dict(), "config_hash": config.digest(), "metrics": metrics},
-                path)
-    return model, metrics, True
+                 "config": config.to_dict(), "key": config.key(), "metrics": metrics}, path)
 
 
-def _train_worker(config: dict, data_dir: str, ckpt_dir: str, device: str, threads: int,
-                  progress: bool, position: int) -> None:
-    """One model's training in its own process: load the data, train, write the checkpoint."""
-    import ctypes
-    import signal
-    import sys
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
-    try:  # die with the parent, so that a killed build leaves no training behind (Linux)
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (AttributeError, OSError):
-        pass
-    from .data import load_mnist
-    torch.set_num_threads(threads)
-    config = TrainConfig.from_dict(config)
-    x_train, _, x_test, _ = load_mnist(Path(data_dir), config.train_limit, config.test_limit)
-    log = functools.partial(tqdm.write, file=sys.stderr)
-    train_or_load(config, lambda: (x_train, x_test), Path(ckpt_dir), torch.device(device),
-                  retrain=True, log=log, progress=progress, position=position)
+def _child_setup(parent: int, libc) -> None:
+    """Runs in each training process before it starts Python: Ctrl-C is the parent's to
+    handle (SIG_IGN survives exec), and the process dies with the parent (Linux)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if libc is not None:
+        libc.prctl(1, signal.SIGKILL)              # PR_SET_PDEATHSIG
+    if os.getppid() != parent:                     # the parent died before prctl took effect
+        os._exit(1)
 
 
-def train_models(configs: list[TrainConfig], data_dir: Path, ckpt_dir: Path, device: torch.device,
+def train_models(configs: list[TrainConfig], data_dir: Path, ckpt_dir: Path, device: str,
                  retrain: bool = False, log=tqdm.write, progress: bool = True) -> dict:
-    """{name: (model, metrics, trained)} for each config: good checkpoints are reused, the
-    other models are trained at the same time, one process each, sharing the CPU cores.
-
-    Small models train faster this way than one after the other with all cores each:
-    most of their operations are too small to keep several threads busy.
-    """
-    import multiprocessing
+    """{name: (model, metrics, trained)} for each config: good checkpoints are reused
+    (unless `retrain`), the other models are trained, as many at a time as there are CPU
+    cores (one thread each: small models train faster side by side than one after the
+    other with every core). The first failure stops every training and raises its
+    UserError; a killed build takes its training processes with it."""
     results, todo = {}, []
     for config in configs:
-        loaded = None if retrain else load_checkpoint(checkpoint_path(ckpt_dir, config), config, log)
+        path = Path(ckpt_dir) / config.checkpoint_name()
+        loaded = None if retrain else load_checkpoint(path, config, log)
         if loaded is None:
             todo.append(config)
         else:
             results[config.name] = (*loaded, False)
-    threads = max(1, torch.get_num_threads() // max(1, len(todo)))
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_train_worker, name=f"train-{c.name}", daemon=True,
-                         args=(c.to_dict(), str(data_dir), str(ckpt_dir), device.type, threads,
-                               progress, i)) for i, c in enumerate(todo)]
+    cores = os.cpu_count() or 1
+    parallel = max(1, min(len(todo), cores))
     try:
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join()
+        libc = ctypes.CDLL(None)
+    except OSError:
+        libc = None
+    parent, running, queue = os.getpid(), {}, list(enumerate(todo))
+    try:
+        while queue or running:
+            while queue and len(running) < parallel:
+                position, config = queue.pop(0)
+                job = {"config": config.to_dict(), "data_dir": str(data_dir), "device": device,
+                       "path": str(Path(ckpt_dir) / config.checkpoint_name()),
+                       "threads": max(1, cores // parallel), "progress": progress,
+                       "position": position % parallel}
+                running[config.name] = (config, subprocess.Popen(
+                    [sys.executable, "-m", "training.worker", json.dumps(job)], cwd=REPO,
+                    stdout=subprocess.PIPE, text=True, preexec_fn=lambda: _child_setup(parent, libc)))
+            time.sleep(0.05)
+            for name, (config, proc) in list(running.items()):
+                if proc.poll() is None:
+                    continue
+                del running[name]
+                said = proc.stdout.read().strip()
+                if proc.returncode:
+                    raise UserError(said or f"training the {name.upper()} failed (exit code "
+                                    f"{proc.returncode}); its error is printed above")
+                loaded = load_checkpoint(Path(ckpt_dir) / config.checkpoint_name(), config, log)
+                if loaded is None:
+                    raise UserError(f"training the {name.upper()} wrote no usable checkpoint "
+                                    f"in {ckpt_dir}: check that the folder is writable")
+                results[name] = (*loaded, True)
     finally:
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
-                p.join()
-    for config, p in zip(todo, procs):
-        loaded = load_checkpoint(checkpoint_path(ckpt_dir, config), config, log)
-        if p.exitcode != 0 or loaded is None:
-            raise TrainingError(f"training the {config.name.upper()} failed (exit code {p.exitcode}); "
-                               f"its error is printed above")
-        results[config.name] = (*loaded, True)
+        for _, proc in running.values():
+            proc.kill()
+            proc.wait()
     return results

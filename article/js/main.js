@@ -23,7 +23,7 @@ async function main() {
   let figures, pca;
   try {
     [figures, pca] = await Promise.all([
-      fetchOk('data/figures.json').then(r => r.json()),
+      fetchOk('data/figure-data.json').then(r => r.json()),
       fetchOk('data/pca.bin').then(r => r.arrayBuffer()),
     ]);
   } catch (error) {

@@ -1,7 +1,7 @@
 """Static PNG stills of the interactive figures, for readers without JavaScript.
 
-`render_static` is called by build.py with the figure data it just computed and the
-trained models; the PNGs land in the site's figures/ folder next to the hand-made SVGs.
+`render_stills` is called by build.py with the figure data it just computed and the
+trained models; the PNGs land in the site's img/ folder next to the hand-made diagrams.
 Colours come from article/palette.json, the one place the project keeps them.
 """
 from __future__ import annotations
@@ -16,20 +16,19 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from training.config import MODELS  # noqa: E402
-from training.figures import dequantise_pca  # noqa: E402
+from .config import MODELS, REPO, TITLES  # noqa: E402
+from .figure_data import dequantise_pca  # noqa: E402
 
-PALETTE = json.loads((Path(__file__).resolve().parent.parent / "article" / "palette.json").read_text())
-TITLES = {"ae": "Autoencoder (AE)", "vae": "Variational autoencoder (VAE)"}
+PALETTE = json.loads((REPO / "article" / "palette.json").read_text())
 STEPS = 9        # decodes per latent axis in the explorer still
 SPREAD = 2.5     # the sweep covers mean ± SPREAD standard deviations of each axis
 
 
-def render_pca(figs: dict, pca_bytes: bytes, path: Path) -> None:
+def render_pca(data: dict, pca_bytes: bytes, path: Path) -> None:
     """Both models' 2-D PCA scatter side by side, same scale, coloured by digit."""
-    points, labels = dequantise_pca(figs["pca"], pca_bytes)
+    points, labels = dequantise_pca(data["pca"], pca_bytes)
     colours = np.array(PALETTE["digits"])[labels]
-    lo, hi = figs["pca"]["extent"]
+    lo, hi = data["pca"]["extent"]
     fig, axes = plt.subplots(1, 2, figsize=(10, 5.4), dpi=110, sharex=True, sharey=True)
     for ax, name in zip(axes, MODELS):
         ax.scatter(points[name][:, 0], points[name][:, 1], c=colours, s=1.5, linewidths=0,
@@ -59,12 +58,12 @@ def sweep(model, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     return images.numpy().reshape(dim, STEPS, *images.shape[-2:])
 
 
-def render_explorer(figs: dict, models: dict, path: Path) -> None:
+def render_explorer(data: dict, models: dict, path: Path) -> None:
     """For each model, one row of decodes per latent axis: what dragging one point does."""
-    dim = figs["latent_dim"]
+    dim = data["latent_dim"]
     fig, axes = plt.subplots(1, 2, figsize=(10, 0.55 * dim + 1), dpi=110)
     for ax, name in zip(axes, ("vae", "ae")):
-        rnd = figs["models"][name]["random"]
+        rnd = data["models"][name]["random"]
         grid = sweep(models[name], np.array(rnd["mean"]), np.array(rnd["std"]))
         grid = np.pad(grid, ((0, 0), (0, 0), (1, 1), (1, 1)))          # a white gutter
         rows = [np.concatenate(list(row), axis=1) for row in grid]
@@ -80,9 +79,9 @@ def render_explorer(figs: dict, models: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def render_static(figs: dict, pca_bytes: bytes, models: dict, out_dir: Path) -> None:
+def render_stills(data: dict, pca_bytes: bytes, models: dict, out_dir: Path) -> None:
     """Writes pca.png and explorer.png into `out_dir`."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    render_pca(figs, pca_bytes, out_dir / "pca.png")
-    render_explorer(figs, models, out_dir / "explorer.png")
+    render_pca(data, pca_bytes, out_dir / "pca.png")
+    render_explorer(data, models, out_dir / "explorer.png")

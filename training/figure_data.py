@@ -1,7 +1,7 @@
 """Figure data for the page, computed from the trained models.
 
 Written into the site as
-- `data/figures.json`: sizes, per-axis violins and ranges, the Random button's normal
+- `data/figure-data.json`: sizes, per-axis violins and ranges, the Random button's normal
   per model, PCA summary, and the explorer's inputs with their codes;
 - `data/pca.bin`: the 2-D PCA projection of every training code of both models.
 
@@ -22,8 +22,7 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
-from .config import IMAGE_SIZE, LATENT_DIM, MODELS
-from .config import MNIST_SIZE
+from .config import IMAGE_SIZE, LATENT_DIM, MNIST_SIZE, MODELS
 from .inputs import BOX, HIRES, PEN, ood_images
 
 PCA_LEVELS = 1024

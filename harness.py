@@ -1,0 +1,49 @@
+"""What the tests and the benchmark share: the tiny build's flags, Chromium's launch
+settings, a loopback server for a built site, and the trained models of a build."""
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import re
+import threading
+from pathlib import Path
+
+# one epoch on 512 images: a real build in seconds (numbers meaningless, every path taken)
+TINY = ["--epochs", "1", "--train-limit", "512", "--test-limit", "256", "--quiet"]
+# Debian's chromium, never a downloaded browser; without the networking flags Chromium
+# keeps trying to reach hosts this machine cannot reach
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@contextlib.contextmanager
+def serve_site(site: Path):
+    """Base URL of `site` served by build.Handler on a free loopback port, in a thread."""
+    import build
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(build.Handler, directory=str(site)))
+    server.handle_error = lambda *a: None  # a browser closing a connection early is no error
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def load_models(ckpt_dir: Path, names=("ae", "vae")) -> dict:
+    """{name: model} from the checkpoints a build left in `ckpt_dir` (one per name)."""
+    import torch
+
+    from training.config import TrainConfig
+    from training.train import load_checkpoint
+    out = {}
+    for name in names:
+        (path,) = [p for p in Path(ckpt_dir).glob(f"{name}-*.pt") if re.fullmatch(rf"{name}-[0-9a-f]{{16}}\.pt", p.name)]
+        config = TrainConfig.from_dict(torch.load(path, weights_only=True)["config"])
+        loaded = load_checkpoint(path, config)
+        assert loaded is not None, f"{path} is not a usable checkpoint"
+        out[name] = loaded[0].eval()
+    return out
