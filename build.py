@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 
 import store
-from training.config import DATA_ENV, MODELS, REPO, ModelArgs, TrainConfig, digest, source_digest
+from training.config import (DATA_ENV, MODELS, REPO, JudgeConfig, ModelArgs, TrainConfig, digest,
+                             source_digest)
 from training.errors import UserError
 
 NODE_MODULES = REPO / "node_modules"
@@ -49,10 +50,13 @@ LIBRARIES = [
 ]
 SCRIPTS = [f"lib/{dst}" for _, dst in LIBRARIES if dst.endswith(".js")]
 # The code that shapes each cached stage, besides the checkpoints it is made from
-FIGURE_CODE = ["training/figure_data.py", "training/inputs.py", "training/stills.py",
-               "training/config.py", "training/models.py", "article/palette.json"]
-EXPORT_CODE = ["training/export_tfjs.py", "training/models.py", "training/train.py", "training/config.py"]
+FIGURE_CODE = ["training/figure_data.py", "training/evaluation.py", "training/inputs.py", "training/stills.py",
+               "training/config.py", "training/models.py", "training/judge.py", "article/palette.json"]
+EXPORT_CODE = ["training/export_tfjs.py", "training/models.py", "training/judge.py", "training/train.py",
+               "training/config.py"]
+TRAINED = (*MODELS, "judge")   # the checkpoints every stage is made from
 DEVICES = "auto, cpu, cuda or cuda:N"
+FIGURE_PAGES = ("map", "explorer", "recon", "traversals", "dice")   # figures with a page of their own
 
 
 def log(msg: str) -> None:
@@ -60,16 +64,17 @@ def log(msg: str) -> None:
     tqdm.write(msg, file=sys.stderr)
 
 
-def configs(args) -> dict[str, TrainConfig]:
-    base = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                train_limit=args.train_limit, test_limit=args.test_limit)
+def configs(args) -> dict[str, TrainConfig | JudgeConfig]:
+    data = dict(seed=args.seed, train_limit=args.train_limit, test_limit=args.test_limit)
+    base = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, **data)
     return {"ae": TrainConfig(model=ModelArgs(variational=False), beta=1.0, **base),
-            "vae": TrainConfig(model=ModelArgs(variational=True), beta=args.beta, **base)}
+            "vae": TrainConfig(model=ModelArgs(variational=True), beta=args.beta, **base),
+            "judge": JudgeConfig(**data)}
 
 
 def stage_keys(ckpts: dict[str, Path], seed: int) -> dict[str, str]:
     """Cache keys of the figure data and the TF.js models made from these checkpoints."""
-    models = digest(*[store.file_hash(ckpts[n]) for n in MODELS])
+    models = digest(*[store.file_hash(ckpts[n]) for n in TRAINED])
     return {"figures": digest(models, source_digest(FIGURE_CODE), str(seed)),
             "tfjs": digest(models, source_digest(EXPORT_CODE))}
 
@@ -87,7 +92,7 @@ def build(args, check=lambda: None) -> dict:
     store.remove_stale(Path(args.ckpt_dir))
     report = {"trained": [], "loaded_models": False, "figures_computed": False, "exported": False}
     cfgs = configs(args)
-    ckpts = {n: Path(args.ckpt_dir) / cfgs[n].checkpoint_name() for n in MODELS}
+    ckpts = {n: Path(args.ckpt_dir) / cfgs[n].checkpoint_name() for n in TRAINED}
     keys = None
     if not args.retrain and all(p.is_file() for p in ckpts.values()):
         keys = stage_keys(ckpts, args.seed)
@@ -123,11 +128,11 @@ def compute_stages(args, cfgs: dict, ckpts: dict, cache: store.Cache, report: di
     xtr, ytr, xte, yte = load_mnist(Path(args.data_dir), args.train_limit, args.test_limit)
 
     # 1. models: reuse good checkpoints, train the rest
-    trained = train_models([cfgs[n] for n in MODELS], Path(args.data_dir), Path(args.ckpt_dir),
+    trained = train_models([cfgs[n] for n in TRAINED], Path(args.data_dir), Path(args.ckpt_dir),
                            args.device, retrain=args.retrain, log=log, progress=not args.quiet)
     report["loaded_models"] = True
     models, metrics = {}, {}
-    for name in MODELS:
+    for name in TRAINED:
         models[name], metrics[name], was_trained = trained[name]
         if was_trained:
             report["trained"].append(name)
@@ -139,12 +144,13 @@ def compute_stages(args, cfgs: dict, ckpts: dict, cache: store.Cache, report: di
     def make_figures(folder: Path):
         from training.figure_data import figure_data
         from training.stills import render_stills
-        log("computing figure data (PCA, violins, inputs)")
-        data, pca_bytes = figure_data(models, xtr, ytr, xte, yte, args.seed)
+        log("computing figure data and measuring the models with the judge")
+        pair = {m: models[m] for m in MODELS}
+        data, numbers, pca_bytes, pictures = figure_data(pair, models["judge"], xtr, ytr, xte, yte, args.seed)
         (folder / "figure-data.json").write_text(json.dumps(data, separators=(",", ":")))
         (folder / "pca.bin").write_bytes(pca_bytes)
-        (folder / "metrics.json").write_text(json.dumps(metrics))
-        render_stills(data, pca_bytes, models, folder / "img")
+        (folder / "metrics.json").write_text(json.dumps({**metrics, **numbers}))
+        render_stills(data, pca_bytes, pictures, folder / "img")
 
     report["figures_computed"] = cache.make("figures", keys["figures"], make_figures)[1]
 
@@ -152,7 +158,7 @@ def compute_stages(args, cfgs: dict, ckpts: dict, cache: store.Cache, report: di
     def make_tfjs(folder: Path):
         from training.export_tfjs import export_models
         log("converting encoders and decoders to TensorFlow.js")
-        export_models(models, folder)
+        export_models({m: models[m] for m in MODELS}, models["judge"], folder)
 
     report["exported"] = cache.make("tfjs", keys["tfjs"], make_tfjs)[1]
     return keys
@@ -183,11 +189,16 @@ def assemble(stage: Path, fig_dir: Path, tfjs_dir: Path, cfgs: dict) -> None:
     for css in (REPO / "article").glob("*.css"):
         shutil.copy(css, stage / css.name)
     metrics = json.loads((fig_dir / "metrics.json").read_text())
-    public = {k: {m: v for m, v in metrics[k].items() if m != "history"} for k in MODELS}
+    public = {k: ({m: v for m, v in part.items() if m != "history"} if k in TRAINED else part)
+              for k, part in metrics.items()}
     (stage / "metrics.json").write_text(json.dumps(public, indent=1))
-    context = page_context(metrics, data, {k: c.to_dict() for k, c in cfgs.items()}, stage)
+    context = page_context(public, metrics, data, {k: c.to_dict() for k, c in cfgs.items()}, stage)
     context["scripts"] = SCRIPTS
-    (stage / "index.html").write_text(render("index.html.j2", context, NODE_MODULES), encoding="utf-8")
+    pages = {"index.html": ("index.html.j2", {**context, "base": ""}),
+             **{f"figure-{name}.html": ("figure.html.j2", {**context, "figure": name, "base": "index.html"})
+                for name in FIGURE_PAGES}}
+    for page, html in render(pages, NODE_MODULES).items():
+        (stage / page).write_text(html, encoding="utf-8")
 
 
 # ---- serving ----

@@ -1,11 +1,12 @@
 """The numbers the article quotes, computed from what the build measured.
 
-Templates only format; every sum, ratio and unit conversion the prose relies on is made
-here, from the metrics, the figure data and the sizes in training/config.py.
+Templates only format; every sum, ratio, share and unit conversion the prose relies on
+is made here, from the metrics, the figure data and the sizes in training/config.py.
 """
 from __future__ import annotations
 
 import datetime
+import json
 import math
 from pathlib import Path
 
@@ -13,6 +14,12 @@ from training.config import FLOAT_BITS, IMAGE_SIZE, LATENT_DIM, MNIST_SIZE, MODE
 
 NATS_PER_BIT = math.log(2)
 MIB = 1 << 20
+# The dice figure's grids, in the order the text discusses them
+DICE_SHOWN = ("vae_prior", "ae_prior", "ae_fitted", "ae_mixture")
+# Figures in page order: their numbers, and the ones that are also pages of their own
+FIGURES = ("ae", "vae", "reparam", "map", "explorer", "recon", "traversals", "dice")
+SAMPLER_NAMES = {"prior": "N(0, I)", "fitted": "fitted normal", "mixture": "fitted mixture"}
+CLOSE = 0.05          # shares within this of each other are "about the same" in the prose
 
 
 def info_theory(metrics: dict) -> dict:
@@ -21,23 +28,86 @@ def info_theory(metrics: dict) -> dict:
     digit_bits = MNIST_SIZE * MNIST_SIZE * PIXEL_BITS        # without the zero padding
     latent_bits = LATENT_DIM * FLOAT_BITS
     train_images = metrics["vae"]["train_images"]
+    kl_bits = metrics["vae"]["test_kl"] / NATS_PER_BIT
     return {"image_size": IMAGE_SIZE, "pixel_bits": PIXEL_BITS, "latent_dim": LATENT_DIM,
             "float_bits": FLOAT_BITS, "mnist_size": MNIST_SIZE, "mnist_pixels": MNIST_SIZE * MNIST_SIZE,
             "image_bits": image_bits, "digit_bits": digit_bits, "latent_bits": latent_bits,
             "ratio": digit_bits / latent_bits, "saved": 1 - latent_bits / digit_bits,
-            "kl_bits": metrics["vae"]["test_kl"] / NATS_PER_BIT,
-            "kinds": round(2 ** (metrics["vae"]["test_kl"] / NATS_PER_BIT)),
+            "kl_bits": kl_bits, "kinds": round(2 ** kl_bits),
             "index_bits": math.ceil(math.log2(train_images)) if train_images > 1 else 1}
 
 
-def page_context(metrics: dict, data: dict, config: dict, site: Path) -> dict:
-    """Everything index.html.j2 reads. `site` is the folder being assembled (for sizes)."""
-    public = {k: {m: v for m, v in metrics[k].items() if m != "history"} for k in MODELS}
-    spans = {m: max(hi - lo for lo, hi in (a["range"] for a in data["models"][m]["axes"])) for m in MODELS}
+def cells(labels, sure, threshold: float) -> list[dict]:
+    """One entry per image of a grid: the judge's digit, its probability, recognisable or not."""
+    return [{"label": int(l), "sure": s, "ok": s >= threshold} for l, s in zip(labels, sure)]
+
+
+def dice(metrics: dict, data: dict) -> list[dict]:
+    """The dice figure: for each grid shown, the sampler's score and its cells."""
+    threshold = data["judge"]["threshold"]
+    out = []
+    for name in DICE_SHOWN:
+        s, grid = metrics["sampling"][name], data["dice"][name]
+        top = max(range(10), key=lambda d: s["counts"][d])
+        out.append({**s, "name": name, "img": f"img/dice-{name}.png", "top": top,
+                    "top_share": s["counts"][top] / max(1, sum(s["counts"])),
+                    "cells": cells(grid["labels"], grid["sure"], threshold)})
+    return out
+
+
+def traversals(metrics: dict, data: dict) -> dict:
+    """Per model, per axis: the judge's readings along the axis and the digits it passes."""
+    threshold = data["judge"]["threshold"]
+    out = {}
+    for m in MODELS:
+        t = metrics["traversals"][m]
+        rows = []
+        for values, labels, sure in zip(t["values"], t["labels"], t["sure"]):
+            row = cells(labels, sure, threshold)
+            digits = []
+            for c in row:                                # recognised digits, in order, no repeats
+                if c["ok"] and (not digits or digits[-1] != c["label"]):
+                    digits.append(c["label"])
+            rows.append({"cells": row, "digits": digits, "from": values[0], "to": values[-1]})
+        out[m] = {"rows": rows, "img": f"img/traversal-{m}.png",
+                  "mean_digits": sum(len(set(r["digits"])) for r in rows) / len(rows),
+                  "single": sum(len(set(r["digits"])) <= 1 for r in rows)}
+    return out
+
+
+def compare(a: float, b: float) -> str:
+    """'about the same as', 'more than' or 'less than': how share a stands to share b."""
+    return "about the same as" if abs(a - b) <= CLOSE else ("more than" if a > b else "less than")
+
+
+def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Path) -> dict:
+    """Everything index.html.j2 reads: `public` is metrics.json as the site publishes it,
+    `metrics` the same with the training histories. `site` is the folder being assembled."""
+    s = public["sampling"]
+    ae, vae = public["ae"], public["vae"]
     model_bytes = sum(p.stat().st_size for p in (site / "models").rglob("*") if p.is_file())
+    first = f"models/{data['model_order'][0]}-decoder"     # what the first decoded image needs
+    shards = json.loads((site / first / "model.json").read_text())["weightsManifest"]
+    preload = ["data/figure-data.json", "lib/tfjs-backend-wasm-simd.wasm", f"{first}/model.json",
+               *[f"{first}/{p}" for group in shards for p in group["paths"]]]
+    derived = {
+        "ae_gain": 1 - ae["test_recon_bce_784"] / vae["test_recon_bce_784"],
+        "recon_gap": vae["test_recon_bce_784"] - ae["test_recon_bce_784"],
+        "sample_gap": vae["test_elbo_recon_784"] - vae["test_recon_bce_784"],
+        "sigma_ratio": 1 / public["sigma"]["median"],
+        "prior_vs": compare(s["ae_prior"]["recognisable"], s["vae_prior"]["recognisable"]),
+        "fitted_vs": compare(s["ae_fitted"]["recognisable"], s["vae_prior"]["recognisable"]),
+        "mixture_vs": compare(s["ae_mixture"]["recognisable"], s["vae_prior"]["recognisable"]),
+        "explained": {m: sum(data["models"][m]["pca"]["explained"]) for m in MODELS},
+        # standard deviation of each model's codes per axis (the fitted normal's)
+        "spread": {m: [math.sqrt(sum(v * v for v in row)) for row in data["models"][m]["fitted"]["chol"]]
+                   for m in MODELS},
+        "spans": {m: max(hi - lo for lo, hi in (a["range"] for a in data["models"][m]["axes"])) for m in MODELS},
+    }
     return {"metrics": public, "history": {k: metrics[k].get("history", []) for k in MODELS},
             "data": {k: v for k, v in data.items() if k != "inputs"}, "inputs": data["inputs"],
-            "info": info_theory(metrics), "config": config, "spans": spans,
-            "model_mib": model_bytes / MIB,
-            "stills": sorted(p.name for p in (site / "img").glob("*")),
+            "info": info_theory(public), "config": config, "d": derived,
+            "dice": dice(public, data), "traversals": traversals(public, data),
+            "fig": {name: k for k, name in enumerate(FIGURES, 1)}, "sampler_names": SAMPLER_NAMES,
+            "log10": math.log(10), "model_mib": model_bytes / MIB, "preload": preload, "stills": sorted(p.name for p in (site / "img").glob("*")),
             "date": datetime.date.today()}

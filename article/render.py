@@ -9,6 +9,7 @@ its math (only katex.min.css and its fonts).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -41,8 +42,9 @@ def typeset(items: list[tuple[str, bool]], node_modules: Path) -> list[str]:
     return json.loads(proc.stdout)
 
 
-def render(template: str, context: dict, node_modules: Path) -> str:
-    """Render `template` from article/templates with `context`; returns HTML text."""
+def render(pages: dict[str, tuple[str, dict]], node_modules: Path) -> dict[str, str]:
+    """{page: (template in article/templates, context)} -> {page: HTML text}; the math of
+    all pages is typeset in one KaTeX run."""
     formulas: list[tuple[str, bool]] = []
 
     def tex(source: str, display: bool = False) -> Markup:
@@ -52,7 +54,7 @@ def render(template: str, context: dict, node_modules: Path) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["tex"] = tex
-    html = env.get_template(template).render(**context)
-    for i, rendered in enumerate(typeset(formulas, node_modules)):
-        html = html.replace(f"\x00TEX{i}\x00", rendered)
-    return html
+    html = {page: env.get_template(template).render(**context) for page, (template, context) in pages.items()}
+    typeset_all = typeset(formulas, node_modules)
+    return {page: re.sub("\x00TEX(\\d+)\x00", lambda m: typeset_all[int(m.group(1))], text)
+            for page, text in html.items()}

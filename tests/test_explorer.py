@@ -1,4 +1,4 @@
-"""The latent explorer in real Chromium, against the tiny build.
+"""The explorer and the figures linked to it, in real Chromium, against the tiny build.
 
 Decoded images and drawn inputs' codes are checked against the PyTorch models from the
 tiny build's checkpoints, an independent computation of what the page must show.
@@ -25,12 +25,12 @@ LATENTS = 4
 
 
 @pytest.fixture(scope="module")
-def figures(site):
+def data(site):
     import json
     return json.loads((site / "data" / "figure-data.json").read_text())
 
 
-def open_explorer(page, server, wide=False):
+def open_page(page, server, wide=False, fragment=""):
     """Loads the article and waits until the explorer has drawn its first decode."""
     if wide:
         def widen(route):
@@ -41,7 +41,7 @@ def open_explorer(page, server, wide=False):
                     axis["range"] = [-WIDE, WIDE]
             route.fulfill(response=response, json=figs)
         page.route("**/data/figure-data.json", widen)
-    page.goto(server)
+    page.goto(server + fragment)
     page.wait_for_selector(f"{ROOT}[data-ready='true']", state="attached", timeout=30_000)
     page.locator(ROOT).scroll_into_view_if_needed()
     return page.locator(ROOT)
@@ -69,18 +69,31 @@ def expected_image(net, z) -> np.ndarray:
     return 255 - np.round(255 * p).astype(np.int32)
 
 
-def assert_decoded(page, net, timeout=5.0) -> np.ndarray:
-    """Waits (decodes run once per animation frame) until the decoded canvas shows `net`'s
-    output for the sliders' values, within 2/255 per pixel; returns the canvas."""
+def wait_for(check, timeout=5.0, what="condition"):
     end = time.monotonic() + timeout
     while True:
-        z, img = values(page), canvas_grey(page, DECODED)
-        diff = np.abs(img - expected_image(net, z)).max()
-        if diff <= 2:
-            return img
+        result = check()
+        if result is not None and result is not False:
+            return result
         if time.monotonic() > end:
-            raise AssertionError(f"decoded canvas differs from the decoder by {diff}/255 at z={z}")
+            raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def assert_decoded(page, net, selector=DECODED, z=None) -> np.ndarray:
+    """Waits (decodes run once per animation frame) until the canvas shows `net`'s output
+    for `z` (default: the sliders' values), within 2/255 per pixel; returns the canvas."""
+    last = {}
+
+    def check():
+        last["z"] = values(page) if z is None else z
+        img = canvas_grey(page, selector)
+        last["diff"] = np.abs(img - expected_image(net, last["z"])).max()
+        return img if last["diff"] <= 2 else None
+    try:
+        return wait_for(check)
+    except AssertionError:
+        raise AssertionError(f"{selector} differs from the decoder by {last['diff']}/255 at z={last['z']}")
 
 
 def clip(code, axes):
@@ -106,8 +119,15 @@ def line_point(page, input_id, model):
     }""", [input_id, model])
 
 
+def select(page, name):
+    button = page.get_by_role("button", name=f"Input: {name}", exact=True).first
+    if button.get_attribute("aria-pressed") != "true":
+        button.click()
+    assert button.get_attribute("aria-pressed") == "true"
+
+
 def test_drag_changes_value_and_decodes_like_pytorch(page, server, nets):
-    open_explorer(page, server, wide=True)
+    open_page(page, server, wide=True)
     before_z, before = values(page), assert_decoded(page, nets["vae"])
     box = slider(page, 1).bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -121,93 +141,84 @@ def test_drag_changes_value_and_decodes_like_pytorch(page, server, nets):
     page.mouse.up()
     z = values(page)
     assert z[1] < before_z[1] and [z[0], z[2], z[3]] == [before_z[0], before_z[2], before_z[3]]
-    assert -WIDE <= z[1] <= WIDE
     after = assert_decoded(page, nets["vae"])
     assert np.abs(after - before).max() > 2, "the decoded image did not change"
+    verdict = page.locator(f"{ROOT} .ex-verdict")
+    wait_for(lambda: verdict.get_attribute("data-digit"), what="the judge's verdict")
     no_errors(page)
 
 
-def test_show_ae_switches_decoder_and_violins(page, server, nets):
-    root = open_explorer(page, server, wide=True)
-    page.get_by_role("button", name="Random", exact=True).click()
-    vae_img = assert_decoded(page, nets["vae"])
+def test_show_ae_keeps_the_digit(page, server, nets, data):
+    """Ticking Show AE moves the black line to the AE's code of what is on screen: an input's
+    own code when the line sits on it, else the AE encoder's code of the decoded image."""
+    root = open_page(page, server, wide=True)
+    digit = next(d for d in data["inputs"] if d["name"] == "digit 7")     # the first, as select() picks
+    select(page, "digit 7")
+    assert values(page) == pytest.approx(digit["codes"]["vae"], abs=1e-9)
     violins = root.locator(".ex-violins path")
     vae_violins = [violins.nth(i).get_attribute("d") for i in range(LATENTS)]
-    z = values(page)
-    assert root.get_attribute("data-model") == "vae"
-
     page.get_by_label("Show AE").check()
     assert root.get_attribute("data-model") == "ae"
+    assert values(page) == pytest.approx(digit["codes"]["ae"], abs=1e-9)
+    assert_decoded(page, nets["ae"])
     assert "AE decoded" in page.locator(DECODED).get_attribute("aria-label")
-    assert values(page) == z                     # same latent (inside the widened ranges) ...
-    ae_img = assert_decoded(page, nets["ae"])    # ... decoded by the AE
-    assert np.abs(ae_img - vae_img).max() > 2, "AE and VAE decodes look the same"
-    ae_violins = [violins.nth(i).get_attribute("d") for i in range(LATENTS)]
-    assert all(a != v for a, v in zip(ae_violins, vae_violins))
-    first = root.locator(".ex-line").first.get_attribute("data-input-id")
-    assert root.locator(f".ex-line[data-input-id='{first}'][data-model='ae']").is_visible()
-    assert root.locator(f".ex-line[data-input-id='{first}'][data-model='vae']").is_visible()  # greyed
-
+    assert [violins.nth(i).get_attribute("d") for i in range(LATENTS)] != vae_violins
+    assert root.locator(".ex-line[data-model='vae']").count() == 0      # no line on axes not its own
+    # off any input: the other encoder reads the decoded image
     page.get_by_label("Show AE").uncheck()
-    assert root.get_attribute("data-model") == "vae"
-    assert [violins.nth(i).get_attribute("d") for i in range(LATENTS)] == vae_violins
-    assert not root.locator(f".ex-line[data-input-id='{first}'][data-model='ae']").is_visible()
-    assert_decoded(page, nets["vae"])
+    handle = slider(page, 0)
+    handle.focus()
+    page.keyboard.press("PageUp")
+    z_vae = values(page)
+    shown = nets["vae"].decode(torch.tensor([z_vae]))
+    page.get_by_label("Show AE").check()
+    with torch.no_grad():
+        want = nets["ae"].encode(shown)[0][0].tolist()
+    wait_for(lambda: root.get_attribute("data-model") == "ae", what="the switch")
+    assert values(page) == pytest.approx(want, abs=2e-3)
     no_errors(page)
 
 
-def test_random_stays_in_range_and_varies(page, server, nets, figures):
-    open_explorer(page, server)
-    dice = page.get_by_role("button", name="Random", exact=True)
+def test_the_same_dice_for_both_models_and_a_fitted_normal(page, server, nets, data):
+    open_page(page, server)
     for model in ("vae", "ae"):
         if model == "ae":
             page.get_by_label("Show AE").check()
-        axes = figures["models"][model]["axes"]
-        seen = []
-        for _ in range(2):
-            dice.click()
-            z = values(page)
-            for i, (v, a) in enumerate(zip(z, axes)):
-                assert a["range"][0] <= v <= a["range"][1], (model, i, v, a["range"])
-                assert float(slider(page, i).get_attribute("aria-valuemin")) == a["range"][0]
-                assert float(slider(page, i).get_attribute("aria-valuemax")) == a["range"][1]
-            seen.append(z)
-        assert seen[0] != seen[1]
-        assert_decoded(page, nets[model])
+        axes = data["models"][model]["axes"]
+        for button in ("Random", "Random from fitted normal"):
+            seen = []
+            for _ in range(2):
+                page.get_by_role("button", name=button, exact=True).click()
+                z = values(page)
+                for i, (v, a) in enumerate(zip(z, axes)):
+                    assert a["range"][0] <= v <= a["range"][1], (model, i, v, a["range"])
+                seen.append(z)
+            assert seen[0] != seen[1]
+            assert_decoded(page, nets[model])
+        # N(0, I): the axes leave room beyond the violins and reach at least +-3
+        assert all(a["range"][0] <= -3 and a["range"][1] >= 3 for a in axes)
     no_errors(page)
 
 
-def test_select_inputs_and_snap_to_a_line(page, server, figures):
-    root = open_explorer(page, server)
-    by_name = {d["name"]: d for d in figures["inputs"]}
+def test_select_inputs_snap_and_sigma(page, server, data):
+    root = open_page(page, server)
+    by_name = {d["name"]: d for d in data["inputs"]}
     for name in ("question mark", "letter A"):
-        button = page.get_by_role("button", name=f"Input: {name}", exact=True)
-        if button.get_attribute("aria-pressed") != "true":
-            button.click()
-        assert button.get_attribute("aria-pressed") == "true"
+        select(page, name)
+        assert values(page) == pytest.approx(clip(by_name[name]["codes"]["vae"], data["models"]["vae"]["axes"]))
     pressed = page.locator(f"{ROOT} button[aria-pressed='true']").count()
-    assert pressed >= 2
     assert root.locator(".ex-line[data-model='vae']").count() == pressed
-    for name in ("question mark", "letter A"):
-        assert root.locator(f".ex-line[data-input-id='{by_name[name]['id']}']").is_visible()
-
-    axes = figures["models"]["vae"]["axes"]
-    for name in ("question mark", "letter A"):
-        point = line_point(page, by_name[name]["id"], "vae")
-        assert point, f"no clickable point on the line of {name}"
-        page.mouse.dblclick(*point)
-        assert values(page) == pytest.approx(clip(by_name[name]["codes"]["vae"], axes), abs=1e-9)
-
-    # the keyboard and touch route to the same snap: the legend's button
-    digit = next(d for d in figures["inputs"] if d["kind"] == "digit")
-    button = page.get_by_role("button", name=f"Input: {digit['name']}", exact=True).first
-    if button.get_attribute("aria-pressed") != "true":
-        button.click()
-    page.get_by_role("button", name=f"Decode {digit['name']}", exact=True).first.click()
-    assert values(page) == pytest.approx(clip(digit["codes"]["vae"], axes), abs=1e-9)
-
+    # the VAE's lines carry +-2 sigma on each axis
+    sigma = root.locator(f".ex-line[data-input-id='{by_name['letter A']['id']}'] .ex-sigma line")
+    assert sigma.count() == LATENTS
+    axes = data["models"]["vae"]["axes"]
+    page.get_by_role("button", name="Decode question mark", exact=True).click()    # the keyboard's way
+    assert values(page) == pytest.approx(clip(by_name["question mark"]["codes"]["vae"], axes), abs=1e-9)
+    point = line_point(page, by_name["letter A"]["id"], "vae")                      # the mouse's way
+    assert point, "no clickable point on the line of letter A"
+    page.mouse.dblclick(*point)
+    assert values(page) == pytest.approx(clip(by_name["letter A"]["codes"]["vae"], axes), abs=1e-9)
     page.get_by_role("button", name="Input: letter A", exact=True).click()   # deselect
-    assert page.get_by_role("button", name="Input: letter A", exact=True).get_attribute("aria-pressed") == "false"
     assert root.locator(f".ex-line[data-input-id='{by_name['letter A']['id']}']").count() == 0
     no_errors(page)
 
@@ -216,7 +227,7 @@ def draw_shape(page, strokes, margin=0.12):
     """Draws strokes given in the unit box onto the drawing canvas with the mouse."""
     box = page.locator(f"{ROOT} canvas[aria-label*='draw']").bounding_box()
     size = box["width"] * (1 - 2 * margin)
-    to_px = lambda p: (box["x"] + box["width"] * margin + p[0] * size,
+    to_px = lambda p: (box["x"] + box["width"] * margin + p[0] * size,   # noqa: E731
                        box["y"] + box["height"] * margin + p[1] * size)
     for stroke in strokes:
         page.mouse.move(*to_px(stroke[0]))
@@ -226,76 +237,192 @@ def draw_shape(page, strokes, margin=0.12):
         page.mouse.up()
 
 
-def test_drawn_stickman_becomes_an_input_of_both_models(page, server, nets, figures):
-    root = open_explorer(page, server)
+def pad_ink(page) -> np.ndarray:
+    width, height, alpha = page.evaluate("""() => { const c = document.querySelector('#explorer canvas[aria-label*="draw"]');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+        return [c.width, c.height, Array.from(d.data.filter((_, k) => k % 4 === 3))]; }""")
+    return np.array(alpha, dtype=np.float32).reshape(height, width) / 255
+
+
+def test_drawn_stickman_becomes_an_input_of_both_models(page, server, nets, data):
+    root = open_page(page, server)
     draw_shape(page, SHAPES["stickman"][1])
     button = page.get_by_role("button", name="Input: drawing 1", exact=True)
     button.wait_for()
     assert button.get_attribute("aria-pressed") == "true"
-
-    # framed in JS as training/inputs.py frames drawings
-    ink = page.evaluate("""() => { const c = document.querySelector('#explorer canvas[aria-label*="draw"]');
-        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-        return [c.width, c.height, Array.from(d.data.filter((_, k) => k % 4 === 3))]; }""")
-    width, height, alpha = ink
-    ink = np.array(alpha, dtype=np.float32).reshape(height, width) / 255
     pixels = 255 - canvas_grey(page, f"{ROOT} button[aria-label='Input: drawing 1'] canvas")
-    framed = frame_like_mnist(ink).astype(np.int32)
-    assert pixels.sum() > 0
-    assert np.abs(pixels - framed).max() <= 3, np.abs(pixels - framed).max()
+    framed = frame_like_mnist(pad_ink(page)).astype(np.int32)
+    assert pixels.sum() > 0 and np.abs(pixels - framed).max() <= 3
 
-    # encoded by both encoders: the drawing's line in each view sits at that encoder's code
     x = torch.from_numpy(pixels.astype(np.float32) / 255)[None, None]
-    codes = {}
     with torch.no_grad():
-        for kind in ("vae", "ae"):
-            codes[kind] = nets[kind].encode(x)[0][0].tolist()
-    assert root.locator(".ex-line[data-input-id='drawing-1'][data-model='vae']").is_visible()
-    vae_axes, ae_axes = figures["models"]["vae"]["axes"], figures["models"]["ae"]["axes"]
-    assert values(page) == pytest.approx(clip(codes["vae"], vae_axes), abs=1e-4)   # snapped on stroke end
+        codes = {kind: nets[kind].encode(x)[0][0].tolist() for kind in ("vae", "ae")}
+    assert values(page) == pytest.approx(clip(codes["vae"], data["models"]["vae"]["axes"]), abs=1e-4)
     assert_decoded(page, nets["vae"])
+    # the reconstructions figure shows the drawing beside both reconstructions
+    recon = page.locator("#recon")
+    recon.scroll_into_view_if_needed()
+    assert_decoded(page, nets["ae"], "#recon canvas[aria-label='AE reconstruction']", codes["ae"])
+    assert_decoded(page, nets["vae"], "#recon canvas[aria-label='VAE reconstruction']", codes["vae"])
 
     page.get_by_label("Show AE").check()
-    assert root.locator(".ex-line[data-input-id='drawing-1'][data-model='ae']").is_visible()
-    point = line_point(page, "drawing-1", "ae")
-    assert point, "no clickable point on the drawing's line"
-    page.mouse.dblclick(*point)
-    assert values(page) == pytest.approx(clip(codes["ae"], ae_axes), abs=1e-4)
-    assert_decoded(page, nets["ae"])
-
-    # Clear starts a new drawing; clearing an empty canvas is harmless
+    assert values(page) == pytest.approx(clip(codes["ae"], data["models"]["ae"]["axes"]), abs=1e-4)
     page.get_by_role("button", name="Clear", exact=True).click()
     page.get_by_role("button", name="Clear", exact=True).click()
     draw_shape(page, SHAPES["question-mark"][1])
     page.get_by_role("button", name="Input: drawing 2", exact=True).wait_for()
     assert page.get_by_role("button", name="Input: drawing 1", exact=True).count() == 1
+    assert root.get_attribute("data-model") == "ae"
     no_errors(page)
 
 
-def test_arrow_keys_move_a_focused_point(page, server, nets, figures):
-    open_explorer(page, server)
-    lo, hi = figures["models"]["vae"]["axes"][2]["range"]
-    handle = slider(page, 2)
-    handle.focus()
-    page.keyboard.press("Home")
-    assert float(handle.get_attribute("aria-valuenow")) == lo
-    page.keyboard.press("ArrowUp")
-    small = float(handle.get_attribute("aria-valuenow")) - lo
-    assert small == pytest.approx(0.01 * (hi - lo))
+def test_keyboard_drawing_makes_an_input(page, server):
+    open_page(page, server)
+    pad = page.get_by_label("Canvas to draw your own input")
+    pad.focus()
+    assert page.locator(f"{ROOT} .ex-pad-keys").is_visible()     # the hint is announced and shown
+    for key in ["ArrowUp"] * 5 + ["Space"] + ["ArrowDown"] * 9 + ["Space", "ArrowUp", "ArrowUp", "ArrowLeft", "ArrowLeft",
+                                                                  "Space", "ArrowRight"] + ["ArrowRight"] * 4 + ["Enter"]:
+        page.keyboard.press(key)
+    page.get_by_role("button", name="Input: drawing 1", exact=True).wait_for()
+    assert pad_ink(page).sum() > 100
+    page.keyboard.press("Escape")
+    assert pad_ink(page).sum() == 0
+    no_errors(page)
+
+
+def test_reconstructions_and_samples_of_q(page, server, nets, data):
+    open_page(page, server)
+    select(page, "stickman")
+    item = next(d for d in data["inputs"] if d["name"] == "stickman")
+    recon = page.locator("#recon")
+    recon.scroll_into_view_if_needed()
+    target = np.frombuffer(__import__("base64").b64decode(item["pixels"]), np.uint8).reshape(32, 32)
+    assert np.array_equal(255 - canvas_grey(page, "#recon canvas[aria-label='Input']"), target)
+    for m in ("ae", "vae"):
+        assert_decoded(page, nets[m], f"#recon canvas[aria-label='{data['models'][m]['label']} reconstruction']",
+                       item["codes"][m])
+        shown = float(recon.locator(f"[data-model='{m}'] .recon-nats").get_attribute("data-value"))
+        with torch.no_grad():
+            p = nets[m].decode(torch.tensor([item["codes"][m]]))[0, 0, 2:30, 2:30].double().clamp(1e-7, 1 - 1e-7)
+        t = torch.from_numpy(target[2:30, 2:30] / 255.0)
+        want = float(-(t * p.log() + (1 - t) * (1 - p).log()).sum())
+        assert shown == pytest.approx(want, rel=1e-3)
+    page.get_by_role("button", name="Draw samples of q(z|x)").click()
+    assert recon.locator(".recon-samples canvas").count() == 8
+    no_errors(page)
+
+
+def test_map_marks_and_sets_the_current_code(page, server, nets):
+    open_page(page, server, wide=True)
+    page.locator("#map").scroll_into_view_if_needed()
+    marker = page.locator("#map [data-model='vae'] circle[aria-label='Current code']")
+    wait_for(lambda: marker.get_attribute("data-x"), what="the marker")
+    before = (marker.get_attribute("data-x"), marker.get_attribute("data-y"))
+    slider(page, 0).focus()
     page.keyboard.press("PageUp")
-    big = float(handle.get_attribute("aria-valuenow")) - lo - small
-    assert big == pytest.approx(0.1 * (hi - lo))
-    page.keyboard.press("ArrowDown")
-    assert float(handle.get_attribute("aria-valuenow")) == pytest.approx(lo + big)
-    page.keyboard.press("End")
-    page.keyboard.press("ArrowUp")                  # clamped at the top
-    assert float(handle.get_attribute("aria-valuenow")) == hi
+    after = (marker.get_attribute("data-x"), marker.get_attribute("data-y"))
+    assert after != before, "the marker did not follow Latent 1"
+    # a click in the map sets the code to that point of the plane and decodes it
+    z0 = values(page)
+    page.locator("#map").scroll_into_view_if_needed()
+    plot = page.locator("#map .scatter-panel[data-model='vae'] svg").bounding_box()
+    page.mouse.click(plot["x"] + plot["width"] * 0.3, plot["y"] + plot["height"] * 0.3)
+    z1 = values(page)
+    assert z1 != z0
     assert_decoded(page, nets["vae"])
+    # arrow keys move it; a click in the other model's map switches to that model
+    overlay = page.locator("#map .scatter-panel[data-model='vae'] svg")
+    overlay.focus()
+    page.keyboard.press("ArrowRight")
+    assert values(page) != z1
+    page.locator("#map").scroll_into_view_if_needed()
+    ae_plot = page.locator("#map .scatter-panel[data-model='ae'] svg").bounding_box()
+    page.mouse.click(ae_plot["x"] + ae_plot["width"] * 0.6, ae_plot["y"] + ae_plot["height"] * 0.5)
+    wait_for(lambda: page.locator(ROOT).get_attribute("data-model") == "ae", what="the switch to the AE")
+    assert_decoded(page, nets["ae"])
     no_errors(page)
 
 
-def test_resize_keeps_values_and_fits_a_phone(page, server, nets):
-    root = open_explorer(page, server)
+def test_interpolation_walks_between_the_last_two_inputs(page, server, data):
+    root = open_page(page, server)
+    first = {}                                           # the first input of each name, as select() picks
+    for d in data["inputs"]:
+        first.setdefault(d["name"], d)
+    axes = data["models"]["vae"]["axes"]
+    select(page, "digit 1")
+    select(page, "digit 7")
+    interp = page.get_by_label("Interpolation")
+    interp.fill("0")
+    assert values(page) == pytest.approx(clip(first["digit 1"]["codes"]["vae"], axes), abs=1e-9)
+    interp.fill("1")
+    assert values(page) == pytest.approx(clip(first["digit 7"]["codes"]["vae"], axes), abs=1e-9)
+    interp.fill("0.5")
+    mid = [(a + b) / 2 for a, b in zip(first["digit 1"]["codes"]["vae"], first["digit 7"]["codes"]["vae"])]
+    assert values(page) == pytest.approx(clip(mid, axes), abs=1e-9)
+    assert root.locator(".ex-strip canvas").count() == 2 * 9
+    no_errors(page)
+
+
+def test_the_url_restores_the_state_and_ignores_garbage(page, server, browser):
+    open_page(page, server)
+    select(page, "digit 3")
+    select(page, "question mark")
+    page.get_by_label("Interpolation").fill("0.3")
+    page.get_by_label("Show AE").check()
+    page.wait_for_timeout(400)                          # the address is written after a pause
+    url = page.url
+    assert "#" in url and "m=ae" in url
+    want = values(page)
+    fresh = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    open_page(fresh, url.split("#")[0], fragment="#" + url.split("#")[1])
+    assert values(fresh) == want
+    assert fresh.locator(ROOT).get_attribute("data-model") == "ae"
+    assert fresh.get_by_role("button", name="Input: question mark", exact=True).get_attribute("aria-pressed") == "true"
+    fresh.context.close()
+    junk = browser.new_context().new_page()
+    errors = []
+    junk.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    junk.on("pageerror", lambda e: errors.append(str(e)))
+    open_page(junk, server, fragment="#m=%E0%A4&z=1,nope,,&in=<img src=x>,digit-9-9&t=-4&__proto__=1")
+    assert junk.locator(ROOT).get_attribute("data-model") == "vae" and errors == []
+    junk.context.close()
+
+
+def swipe(cdp, x, y, dy, steps=10):
+    """A one-finger touch from (x, y) moving dy pixels vertically, through the DevTools protocol."""
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for k in range(1, steps + 1):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y + dy * k / steps}]})
+        time.sleep(0.016)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_touch_scrolls_outside_the_handles_and_drags_on_them(browser, server):
+    page = browser.new_context(viewport={"width": 390, "height": 800}, has_touch=True, is_mobile=True).new_page()
+    open_page(page, server)
+    cdp = page.context.new_cdp_session(page)
+    plot = page.locator(f"{ROOT} svg.ex-plot").bounding_box()
+    z, y0 = values(page), page.evaluate("scrollY")
+    swipe(cdp, plot["x"] + 4, plot["y"] + plot["height"] * 0.7, -150)       # the plot's edge, no handle
+    page.wait_for_timeout(300)
+    assert page.evaluate("scrollY") > y0 + 50, "a vertical swipe on the plot did not scroll the page"
+    assert values(page) == z
+    track = page.locator(f"{ROOT} .ex-tracks rect").nth(2).bounding_box()   # a tap on an axis: no jump
+    swipe(cdp, track["x"] + track["width"] / 2, track["y"] + 10, 0, steps=1)
+    page.wait_for_timeout(200)
+    assert values(page) == z
+    handle = slider(page, 0)
+    handle.scroll_into_view_if_needed()
+    box, y1 = handle.bounding_box(), page.evaluate("scrollY")
+    swipe(cdp, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, -40)   # on a handle: a drag
+    page.wait_for_timeout(200)
+    assert values(page)[0] > z[0] and page.evaluate("scrollY") == y1
+    page.context.close()
+
+
+def test_phone_width_keeps_values_and_a_large_decoded_image(page, server, nets):
+    root = open_page(page, server)
     page.get_by_role("button", name="Random", exact=True).click()
     z = values(page)
 
@@ -308,6 +435,7 @@ def test_resize_keeps_values_and_fits_a_phone(page, server, nets):
     page.wait_for_timeout(300)
     assert values(page) == z
     assert root.evaluate("r => r.scrollWidth <= r.clientWidth + 1"), "the explorer overflows a phone's width"
+    assert page.locator(DECODED).bounding_box()["width"] >= 128
     for i in range(LATENTS):
         lo, hi = (float(slider(page, i).get_attribute(a)) for a in ("aria-valuemin", "aria-valuemax"))
         assert where(i) == pytest.approx((z[i] - lo) / (hi - lo), abs=0.01)
@@ -315,11 +443,20 @@ def test_resize_keeps_values_and_fits_a_phone(page, server, nets):
     no_errors(page)
 
 
-def test_missing_models_show_a_message(page, server):
+def test_missing_or_damaged_model_files_are_named(page, server, site):
     page.route("**/models/vae-decoder/**", lambda route: route.abort())
     page.goto(server)
-    root = page.locator(ROOT)
     page.wait_for_selector(f"{ROOT}[data-error='true']", state="attached", timeout=30_000)
-    message = root.locator(".ex-message")
-    assert message.is_visible() and "could not be loaded" in message.inner_text()
-    assert root.get_attribute("data-ready") is None
+    message = page.locator(f"{ROOT} .ex-message").inner_text()
+    assert "VAE decoder" in message and "models/vae-decoder/model.json" in message
+    assert page.locator(ROOT).get_attribute("data-ready") is None
+    # same size, different bytes: the probe tells
+    page2 = page.context.new_page()
+    (shard,) = (site / "models" / "vae-decoder").glob("*.bin")
+    damaged = bytearray(shard.read_bytes())
+    for k in range(0, len(damaged), 97):
+        damaged[k] ^= 0x5A
+    page2.route(f"**/models/vae-decoder/{shard.name}", lambda route: route.fulfill(body=bytes(damaged)))
+    page2.goto(server)
+    page2.wait_for_selector(f"{ROOT}[data-error='true']", state="attached", timeout=30_000)
+    assert "damaged" in page2.locator(f"{ROOT} .ex-message").inner_text()

@@ -31,6 +31,7 @@ DATA_ENV = "MNIST_DIR"  # environment variable naming the folder with the MNIST 
 
 # The source files that shape a trained model: a change to any of them retrains it.
 TRAIN_CODE = ("training/config.py", "training/data.py", "training/models.py", "training/train.py")
+JUDGE_CODE = ("training/config.py", "training/data.py", "training/judge.py", "training/train.py")
 
 
 def digest(*parts: bytes | str) -> str:
@@ -94,9 +95,37 @@ class TrainConfig:
         beta = f"-b{self.beta:g}" if self.model.variational and self.beta != 1 else ""
         return kind + size + beta
 
+    kind = "autoencoder"
+    code = TRAIN_CODE
+
     def key(self) -> str:
         """Hash of the config and of the training code: equal keys, equal weights."""
-        return digest(json.dumps(self.to_dict(), sort_keys=True), source_digest(TRAIN_CODE))
+        return digest(json.dumps(self.to_dict(), sort_keys=True), source_digest(self.code))
 
     def checkpoint_name(self) -> str:
         return f"{self.name}-{self.key()}.pt"
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    """The judge: a small digit classifier that only scores decoded images (training/judge.py)."""
+    channels: tuple[int, ...] = (8, 16)   # widths of its two 5x5 convolutions (each then pooled)
+    hidden: int = 64                      # dense layer before the ten classes
+    epochs: int = 3
+    batch_size: int = 128
+    lr: float = 3e-3                      # peak learning rate of the one-cycle schedule
+    seed: int = 0
+    train_limit: int = 0
+    test_limit: int = 0
+
+    kind = "judge"
+    name = "judge"
+    code = JUDGE_CODE
+    to_dict, key, checkpoint_name = TrainConfig.to_dict, TrainConfig.key, TrainConfig.checkpoint_name
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "JudgeConfig":
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+CONFIGS = {c.kind: c for c in (TrainConfig, JudgeConfig)}

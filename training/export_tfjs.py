@@ -1,13 +1,14 @@
 """Convert the PyTorch encoders and decoders to TensorFlow.js layers models.
 
-`export_models({"ae": ae, "vae": vae}, out_dir)` writes four folders, each a TF.js
+`export_models({"ae": ae, "vae": vae}, judge, out_dir)` writes five folders, each a TF.js
 layers model (model.json + one weight shard, each weight tensor stored as uint8):
 
-    ae-encoder, vae-encoder   [N, 32, 32, 1] pixels in [0, 1] (NHWC)  -> [N, 4] code
+    ae-encoder    [N, 32, 32, 1] pixels in [0, 1] (NHWC)  -> [N, 4] code
+    vae-encoder   [N, 32, 32, 1] -> [N, 8]: the mean of q(z|x), then its log-variance
     ae-decoder, vae-decoder   [N, 4] code -> [N, 32, 32, 1] probabilities in [0, 1]
+    judge         [N, 32, 32, 1] -> [N, 10] class probabilities
 
-The AE encoder gives z; the VAE encoder gives the mean of q(z|x) (the log-variance
-is dropped). Decoders end in the sigmoid. Each model is a Keras 2 (tf_keras) twin of
+Decoders end in the sigmoid, the judge in the softmax. Each model is a Keras 2 (tf_keras) twin of
 the PyTorch one with the weights copied over, checked against PyTorch before saving.
 The weights must already be rounded to the uint8 grid the converter stores them on
 (training does it), so that storing them loses nothing and TF.js computes what
@@ -26,6 +27,7 @@ import numpy as np
 import torch
 
 from .config import IMAGE_SIZE, MNIST_SIZE, PAD, WEIGHT_DTYPE
+from .judge import Judge
 from .models import SMALLEST, Autoencoder
 from .train import affine_uint8
 
@@ -36,9 +38,15 @@ def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().float().numpy()
 
 
+def _dense_after_flatten(fc: torch.nn.Linear, side: int) -> list[np.ndarray]:
+    """Kernel and bias of a Dense layer after a Flatten: PyTorch flattens CHW, Keras HWC."""
+    w = fc.weight.reshape(fc.out_features, -1, side, side)          # (out, C, H, W)
+    return [_np(w.permute(2, 3, 1, 0).reshape(-1, fc.out_features)), _np(fc.bias)]
+
+
 def _encoder(keras, model: Autoencoder):
     """Conv2d(k3, s2, p1) -> ZeroPadding2D(1) + Conv2D 'valid' (TF's 'same' pads stride 2
-    asymmetrically); the dense layer after the flatten has its rows reordered CHW -> HWC."""
+    asymmetrically); the VAE's two heads are concatenated into one output."""
     enc, L = model.encoder, model.args.latent_dim
     x = inp = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 1), name="image")
     weights = []
@@ -48,12 +56,34 @@ def _encoder(keras, model: Autoencoder):
         weights.append((f"conv{i}", [_np(conv.weight.permute(2, 3, 1, 0)), _np(conv.bias)]))
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dense(enc.fc.out_features, activation="relu", name="fc")(x)
-    w = enc.fc.weight.reshape(enc.fc.out_features, -1, SMALLEST, SMALLEST)  # (out, C, H, W)
-    weights.append(("fc", [_np(w.permute(2, 3, 1, 0).reshape(-1, enc.fc.out_features)), _np(enc.fc.bias)]))
-    name = "mean" if model.args.variational else "code"
-    x = keras.layers.Dense(L, name=name)(x)
-    weights.append((name, [_np(enc.mean.weight.T), _np(enc.mean.bias)]))
+    weights.append(("fc", _dense_after_flatten(enc.fc, SMALLEST)))
+    heads = [("mean" if model.args.variational else "code", enc.mean)]
+    if model.args.variational:
+        heads.append(("logvar", enc.logvar))
+    outs = []
+    for name, layer in heads:
+        outs.append(keras.layers.Dense(L, name=name)(x))
+        weights.append((name, [_np(layer.weight.T), _np(layer.bias)]))
+    x = keras.layers.Concatenate(name="mean_logvar")(outs) if len(outs) > 1 else outs[0]
     return keras.Model(inp, x, name="encoder"), weights
+
+
+def _judge(keras, judge: Judge):
+    """Conv2d(k5, p2) -> Conv2D 'same' (symmetric at stride 1), MaxPool2d -> MaxPooling2D."""
+    convs = [m for m in judge.net if isinstance(m, torch.nn.Conv2d)]
+    fc1, fc2 = [m for m in judge.net if isinstance(m, torch.nn.Linear)]
+    x = inp = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 1), name="image")
+    weights = []
+    for i, conv in enumerate(convs, 1):
+        x = keras.layers.Conv2D(conv.out_channels, 5, padding="same", activation="relu", name=f"conv{i}")(x)
+        x = keras.layers.MaxPooling2D(2, name=f"pool{i}")(x)
+        weights.append((f"conv{i}", [_np(conv.weight.permute(2, 3, 1, 0)), _np(conv.bias)]))
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(fc1.out_features, activation="relu", name="fc")(x)
+    weights.append(("fc", _dense_after_flatten(fc1, IMAGE_SIZE // 4)))
+    x = keras.layers.Dense(fc2.out_features, activation="softmax", name="classes")(x)
+    weights.append(("classes", [_np(fc2.weight.T), _np(fc2.bias)]))
+    return keras.Model(inp, x, name="judge"), weights
 
 
 def _decoder(keras, model: Autoencoder):
@@ -103,8 +133,9 @@ def _quiet():
         os.close(null)
 
 
-def export_models(models: dict[str, Autoencoder], out_dir: Path) -> None:
-    """Write out_dir/{name}-encoder and out_dir/{name}-decoder for each model in `models`."""
+def export_models(models: dict[str, Autoencoder], judge: Judge, out_dir: Path) -> None:
+    """Write out_dir/{name}-encoder and out_dir/{name}-decoder for each model in `models`,
+    and out_dir/judge."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # tensorflowjs imports tensorflow_decision_forests, whose welcome message needs IPython
     # whenever stdout is not a plain file (e.g. under pytest): switch it off.
@@ -116,25 +147,29 @@ def export_models(models: dict[str, Autoencoder], out_dir: Path) -> None:
         tf.get_logger().setLevel("ERROR")
         with contextlib.suppress(RuntimeError):  # float32 on the CPU: no TF32, no GPU memory grab
             tf.config.set_visible_devices([], "GPU")
-        _export(keras, tfjs, models, Path(out_dir))
+        _export(keras, tfjs, models, judge, Path(out_dir))
 
 
-def _export(keras, tfjs, models: dict[str, Autoencoder], out_dir: Path) -> None:
+def _export(keras, tfjs, models: dict[str, Autoencoder], judge: Judge, out_dir: Path) -> None:
     gen = torch.Generator().manual_seed(0)
+    images = torch.rand(4, 1, IMAGE_SIZE, IMAGE_SIZE, generator=gen)
+    jobs = []  # (folder name, twin builder, model, NHWC/flat input, PyTorch's output)
     for name, model in models.items():
+        codes = 3 * torch.randn(8, model.args.latent_dim, generator=gen)
+        with torch.no_grad():
+            mu, logvar = model.encode(images)
+            jobs += [(f"{name}-encoder", _encoder, model, images.permute(0, 2, 3, 1),
+                      mu if logvar is None else torch.cat([mu, logvar], 1)),
+                     (f"{name}-decoder", _decoder, model, codes, model.decode(codes).permute(0, 2, 3, 1))]
+    with torch.no_grad():
+        jobs.append(("judge", _judge, judge, images.permute(0, 2, 3, 1), torch.softmax(judge(images), 1)))
+    for folder, make, model, x, want in jobs:
         model = copy.deepcopy(model).cpu()  # reference in float32 on the CPU (no TF32 on GPUs)
         if not all(_on_grid(_np(p)) for p in model.parameters()):
-            raise ValueError(f"{name}: weights must be rounded to {WEIGHT_DTYPE} before export "
+            raise ValueError(f"{folder}: weights must be rounded to {WEIGHT_DTYPE} before export "
                              f"(training.train.round_weights), or the site would differ from PyTorch")
-        images = torch.rand(4, 1, IMAGE_SIZE, IMAGE_SIZE, generator=gen)
-        codes = 3 * torch.randn(8, model.args.latent_dim, generator=gen)
-        with torch.no_grad():  # (part, twin builder, NHWC/flat input, PyTorch's output)
-            parts = [("encoder", _encoder, images.permute(0, 2, 3, 1), model.encode(images)[0]),
-                     ("decoder", _decoder, codes, model.decode(codes).permute(0, 2, 3, 1))]
-        for part, make, x, want in parts:
-            twin, weights = make(keras, model)
-            for layer, values in weights:
-                twin.get_layer(layer).set_weights(values)
-            _check(f"{name}-{part}", twin, _np(want), _np(x))
-            tfjs.converters.save_keras_model(twin, str(out_dir / f"{name}-{part}"),
-                                             quantization_dtype_map={WEIGHT_DTYPE: True})
+        twin, weights = make(keras, model)
+        for layer, values in weights:
+            twin.get_layer(layer).set_weights(values)
+        _check(folder, twin, _np(want), _np(x))
+        tfjs.converters.save_keras_model(twin, str(out_dir / folder), quantization_dtype_map={WEIGHT_DTYPE: True})

@@ -1,16 +1,19 @@
-"""Figure data for the page, computed from the trained models.
+"""Figure data for the page, and the measurements behind the article's claims, computed
+from the trained models and the judge.
 
-Written into the site as
-- `data/figure-data.json`: sizes, per-axis violins and ranges, the Random button's normal
-  per model, PCA summary, and the explorer's inputs with their codes;
-- `data/pca.bin`: the 2-D PCA projection of every training code of both models.
+`figure_data` returns
+- the data the page's figures read (`data/figure-data.json`): sizes, per model its axes
+  (ranges and violins), fitted normal, PCA and probes, the explorer's inputs with their
+  codes, and the dice grids' verdicts;
+- the measurements (for `metrics.json`; see training/evaluation.py);
+- the map's points (`data/pca.bin`);
+- the pictures the stills are made of (dice grids, traversals).
 
 Format choices (the page must stay small):
-- PCA points are quantised to 10 bits per coordinate over one shared extent (both
-  plots use the same scale): at any plot width below 1,000 px that is finer than a
-  pixel. They are stored as little-endian uint16, AE then VAE, x/y interleaved,
-  followed by one uint8 label per point. Points are in one seeded random order so
-  that drawing in file order mixes the classes instead of painting 9s over 0s.
+- Map points: MAP_POINTS training codes (a seeded random sample, in random order so that
+  drawing in file order mixes the classes) projected onto each model's own first two
+  principal components, quantised to 10 bits per coordinate over that model's extent:
+  little-endian uint16, model by model, x/y interleaved, then one uint8 label per point.
 - Violins are densities on a 96-point grid, rounded to 4 significant digits.
 - Input images are 1,024 bytes (32x32 uint8, white on black), base64-encoded.
 """
@@ -22,20 +25,18 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
-from .config import IMAGE_SIZE, LATENT_DIM, MNIST_SIZE, MODELS
-from .inputs import BOX, HIRES, PEN, ood_images
+from .config import IMAGE_SIZE, LABELS, LATENT_DIM, MNIST_SIZE, MODELS, PAD, TITLES
+from .evaluation import encode, fitted_normal, measure
+from .inputs import BOX, HIRES, INK, PEN, ood_images
+from .judge import THRESHOLD
 
 PCA_LEVELS = 1024
+MAP_POINTS = 30_000
 VIOLIN_POINTS = 96
 DIGITS_PER_CLASS = 2
-
-
-@torch.no_grad()
-def encode(model, x: torch.Tensor, batch_size: int = 2000) -> np.ndarray:
-    """(N, 1, 32, 32) -> (N, latent_dim) float32 codes (the VAE's means)."""
-    model.eval()
-    return torch.cat([model.encode(x[i:i + batch_size])[0]
-                      for i in range(0, len(x), batch_size)]).numpy()
+ROOM = 0.5            # the axes reach this share of the codes' span beyond them on each side
+DICE_RANGE = 3.0      # ... and at least +-3, so that N(0, I) draws are rarely clipped
+PROBE_PROJECTIONS = 4
 
 
 def sig(a, digits: int = 4) -> list:
@@ -43,39 +44,57 @@ def sig(a, digits: int = 4) -> list:
     return [float(f"{v:.{digits}g}") for v in np.asarray(a, dtype=np.float64).ravel()]
 
 
-def pca_projection(codes: dict[str, np.ndarray], labels: np.ndarray, seed: int = 0):
-    """PCA to 2-D per model, one shared square extent; returns (summary, bytes)."""
-    proj, summary = {}, {}
-    for name in MODELS:
+def same_neighbour(points: np.ndarray, labels: np.ndarray) -> float:
+    """Share of points whose nearest other point has the same label."""
+    from sklearn.neighbors import NearestNeighbors
+    nearest = NearestNeighbors(n_neighbors=2).fit(points).kneighbors(points, return_distance=False)[:, 1]
+    return round(float((labels[nearest] == labels).mean()), 4)
+
+
+def pca_projection(codes: dict[str, np.ndarray], labels: np.ndarray, seed: int = 0,
+                   points: int = MAP_POINTS) -> tuple[dict, dict, bytes, dict]:
+    """PCA to 2-D per model (fitted on every code); returns ({model: pca summary},
+    map summary, bytes of `points` quantised projections and their labels, and per model
+    how often a map point's nearest neighbour shows the same digit, in 2-D and in the
+    full latent space)."""
+    order = np.random.default_rng(seed).permutation(len(labels))[:points]
+    per_model, parts, neighbours = {}, [], {}
+    for name in codes:
         pca = PCA(n_components=2, random_state=seed).fit(codes[name])
-        proj[name] = pca.transform(codes[name]).astype(np.float32)
-        summary[name] = {"explained_variance_ratio": sig(pca.explained_variance_ratio_)}
-    lim = float(max(np.abs(p).max() for p in proj.values())) * 1.02
-    extent = [-lim, lim]
-    order = np.random.default_rng(seed).permutation(len(labels))
-    parts = []
-    for name in MODELS:
-        q = np.round((proj[name][order] + lim) / (2 * lim) * (PCA_LEVELS - 1))
+        proj = pca.transform(codes[name][order])
+        neighbours[name] = {"neighbours_2d": same_neighbour(proj, labels[order]),
+                            "neighbours_4d": same_neighbour(codes[name][order], labels[order])}
+        lo, hi = proj.min(0), proj.max(0)
+        lo, hi = lo - 0.02 * (hi - lo), hi + 0.02 * (hi - lo)
+        q = np.round((proj - lo) / (hi - lo) * (PCA_LEVELS - 1))
         parts.append(np.clip(q, 0, PCA_LEVELS - 1).astype("<u2").tobytes())
+        per_model[name] = {"mean": sig(pca.mean_, 6), "components": [sig(c, 6) for c in pca.components_],
+                           "explained": sig(pca.explained_variance_ratio_),
+                           "extent": [sig([lo[0], hi[0]], 6), sig([lo[1], hi[1]], 6)]}
     parts.append(labels[order].astype(np.uint8).tobytes())
-    return {"file": "data/pca.bin", "count": int(len(labels)), "levels": PCA_LEVELS,
-            "extent": extent, "models": list(MODELS), **summary}, b"".join(parts)
+    summary = {"file": "data/pca.bin", "count": int(len(order)), "of": int(len(labels)),
+               "levels": PCA_LEVELS, "models": list(codes)}
+    return per_model, summary, b"".join(parts), neighbours
 
 
-def dequantise_pca(summary: dict, blob: bytes) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def dequantise_pca(summary: dict, models: dict, blob: bytes) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Inverse of `pca_projection`'s encoding: ({model: (N, 2)}, labels (N,))."""
-    n, lo, hi = summary["count"], *summary["extent"]
-    coords = np.frombuffer(blob, "<u2", count=2 * n * len(summary["models"]))
-    coords = lo + coords.astype(np.float64) / (summary["levels"] - 1) * (hi - lo)
-    out = {m: coords[i * 2 * n:(i + 1) * 2 * n].reshape(n, 2) for i, m in enumerate(summary["models"])}
+    n, levels = summary["count"], summary["levels"]
+    coords = np.frombuffer(blob, "<u2", count=2 * n * len(summary["models"])).astype(np.float64)
+    out = {}
+    for i, m in enumerate(summary["models"]):
+        (x0, x1), (y0, y1) = models[m]["pca"]["extent"]
+        q = coords[i * 2 * n:(i + 1) * 2 * n].reshape(n, 2) / (levels - 1)
+        out[m] = np.stack([x0 + q[:, 0] * (x1 - x0), y0 + q[:, 1] * (y1 - y0)], 1)
     return out, np.frombuffer(blob, np.uint8, offset=4 * n * len(summary["models"]))
 
 
 def axis_summary(values: np.ndarray) -> dict:
-    """Range the explorer shows and a smoothed density for the violin, for one axis."""
+    """Range the explorer shows (the codes' span with room beyond, and at least
+    +-DICE_RANGE) and a smoothed density for the violin, for one axis."""
     lo, hi = np.quantile(values, [0.001, 0.999])
     span = hi - lo
-    lo, hi = lo - 0.3 * span, hi + 0.3 * span          # room to wander outside the data
+    lo, hi = min(lo - ROOM * span, -DICE_RANGE), max(hi + ROOM * span, DICE_RANGE)
     grid = np.linspace(lo, hi, VIOLIN_POINTS)
     bw = 1.06 * values.std() * len(values) ** -0.2      # Silverman's rule
     hist, edges = np.histogram(values, bins=512, range=(lo, hi))
@@ -85,20 +104,61 @@ def axis_summary(values: np.ndarray) -> dict:
     return {"range": sig([lo, hi]), "grid": sig(grid), "density": sig(dens)}
 
 
-def figure_data(models: dict, x_train, y_train, x_test, y_test, seed: int = 0):
-    """Everything the page's figures need; returns (figures dict, pca bytes)."""
-    codes = {name: encode(models[name], x_train) for name in MODELS}
-    pca_summary, pca_bytes = pca_projection(codes, y_train.numpy(), seed)
+def projections(values: np.ndarray) -> list[float]:
+    """PROBE_PROJECTIONS fixed weighted sums of a flat output, as models.js computes them:
+    p_j = sum_k out_k sin((k + 1)(j + 1))."""
+    k = np.arange(1, len(values) + 1, dtype=np.float64)
+    return [float(np.sum(values.astype(np.float64) * np.sin(k * j))) for j in range(1, PROBE_PROJECTIONS + 1)]
+
+
+@torch.no_grad()
+def probes(models: dict, judge, image: torch.Tensor) -> dict:
+    """For each TF.js model the page loads: an input and what PyTorch computes for it (the
+    decoders' outputs as projections), so that the page can tell a damaged file."""
+    out = {}
+    z = np.linspace(-1.5, 1.5, LATENT_DIM, dtype=np.float32)
+    for m, model in models.items():
+        mu, logvar = model.encode(image)
+        code = mu if logvar is None else torch.cat([mu, logvar], 1)
+        out[f"{m}-encoder"] = {"input": sig(image.numpy(), 6), "output": sig(code.numpy(), 7),
+                               "label": f"{LABELS[m]} encoder"}
+        pixels = model.decode(torch.from_numpy(z)[None]).numpy().ravel()
+        out[f"{m}-decoder"] = {"input": sig(z), "output": projections(pixels), "project": True,
+                               "label": f"{LABELS[m]} decoder"}
+    probs = torch.softmax(judge(image), 1).numpy()
+    out["judge"] = {"input": sig(image.numpy(), 6), "output": sig(probs, 7), "label": "judge"}
+    return out
+
+
+def target_entropy(x: torch.Tensor) -> float:
+    """Mean over images of the binary entropy of their grey levels, in nats over the central
+    28x28 pixels: the least cross-entropy any model could reach on them."""
+    t = x[:, :, PAD:-PAD, PAD:-PAD].double().clamp(1e-12, 1 - 1e-12)
+    return float(-(t * t.log() + (1 - t) * (1 - t).log()).flatten(1).sum(1).mean())
+
+
+def as_bytes(img: torch.Tensor) -> str:
+    return base64.b64encode((img * 255).round().byte().numpy().tobytes()).decode()
+
+
+def figure_data(models: dict, judge, x_train, y_train, x_test, y_test, seed: int = 0):
+    """Everything the page's figures need and every measurement the article quotes;
+    returns (figure data, measurements, pca bytes, pictures)."""
+    codes = {m: encode(models[m], x_train)[0] for m in MODELS}
+    test_codes, test_logvar = {}, None
+    for m in MODELS:
+        test_codes[m], logvar = encode(models[m], x_test)
+        test_logvar = logvar if logvar is not None else test_logvar
+    pca, pca_summary, pca_bytes, neighbours = pca_projection(codes, y_train.numpy(), seed)
     per_model = {}
-    for name in MODELS:
-        c = codes[name]
-        variational = models[name].args.variational
-        per_model[name] = {
-            "axes": [axis_summary(c[:, i]) for i in range(LATENT_DIM)],
-            # Random samples from the VAE's prior, and from a normal fitted to the AE's codes
-            "random": {"mean": sig(np.zeros(LATENT_DIM) if variational else c.mean(0)),
-                       "std": sig(np.ones(LATENT_DIM) if variational else c.std(0))},
-        }
+    for m in MODELS:
+        axes = [axis_summary(codes[m][:, i]) for i in range(LATENT_DIM)]
+        mean, chol = fitted_normal(codes[m])
+        per_model[m] = {"label": LABELS[m], "title": TITLES[m], "variational": models[m].args.variational,
+                        "axes": axes, "fitted": {"mean": sig(mean, 6), "chol": [sig(r, 6) for r in chol]},
+                        "pca": pca[m]}
+    ranges = {m: np.array([a["range"] for a in per_model[m]["axes"]]) for m in MODELS}
+
     inputs = []
     y = y_test.numpy()
     for digit in range(10):
@@ -110,9 +170,25 @@ def figure_data(models: dict, x_train, y_train, x_test, y_test, seed: int = 0):
                        "image": torch.from_numpy(img.astype(np.float32) / 255)[None, None]})
     for item in inputs:
         img = item.pop("image")
-        item["pixels"] = base64.b64encode((img * 255).round().byte().numpy().tobytes()).decode()
-        item["codes"] = {name: sig(encode(models[name], img)[0], 6) for name in MODELS}
-    # how the page frames a reader's drawing: the same steps and sizes as inputs.py
-    framing = {"mnist_size": MNIST_SIZE, "box": BOX, "drawing_size": HIRES, "pen": PEN}
-    return {"latent_dim": LATENT_DIM, "image_size": IMAGE_SIZE, "framing": framing, "models": per_model,
-            "pca": pca_summary, "inputs": inputs}, pca_bytes
+        item["pixels"] = as_bytes(img)
+        item["codes"] = {}
+        for m in MODELS:
+            mu, logvar = encode(models[m], img)
+            item["codes"][m] = sig(mu[0], 6)
+            if logvar is not None:
+                item["logvar"] = sig(logvar[0], 6)
+
+    numbers, pictures = measure(models, judge, codes, test_codes, y, ranges, inputs, seed)
+    numbers["target_entropy_784"] = round(target_entropy(x_test), 4)
+    numbers["map"] = neighbours
+    sigma = np.exp(0.5 * test_logvar)
+    numbers["sigma"] = {"median": round(float(np.median(sigma)), 4),
+                        "per_axis": sig(np.median(sigma, 0)), "prior": 1.0}
+    dice = {k: {"model": s["model"], "kind": s["kind"], "labels": pictures["grids"][k]["labels"].tolist(),
+                "sure": sig(pictures["grids"][k]["sure"], 3)} for k, s in numbers["sampling"].items()}
+    framing = {"mnist_size": MNIST_SIZE, "box": BOX, "drawing_size": HIRES, "pen": PEN, "ink": INK}
+    data = {"latent_dim": LATENT_DIM, "image_size": IMAGE_SIZE, "framing": framing,
+            "model_order": ["vae", "ae"], "models": per_model, "pca": pca_summary, "inputs": inputs,
+            "judge": {"threshold": THRESHOLD}, "dice": dice,
+            "probes": probes(models, judge, x_test[:1])}
+    return data, numbers, pca_bytes, pictures

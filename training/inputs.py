@@ -16,6 +16,7 @@ from .config import MNIST_SIZE, PAD
 BOX = 20          # MNIST fits each digit's bounding box into 20x20 pixels
 HIRES = 280       # drawing resolution before the framing
 PEN = 26          # pen width at HIRES (about 2 px after framing, like MNIST strokes)
+INK = 0.05        # least ink (0 to 1) that counts as part of a drawing
 
 
 def _arc(cx, cy, r, a0, a1, n=24):
@@ -60,7 +61,7 @@ def frame_like_mnist(ink: np.ndarray) -> np.ndarray:
     Returns all zeros for an empty drawing.
     """
     out = np.zeros((MNIST_SIZE + 2 * PAD,) * 2, dtype=np.uint8)
-    ys, xs = np.nonzero(ink > 0.05)
+    ys, xs = np.nonzero(ink > INK)
     if len(ys) == 0:
         return out
     crop = ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]

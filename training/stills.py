@@ -1,8 +1,9 @@
-"""Static PNG stills of the interactive figures, for readers without JavaScript.
+"""Pictures the build draws: the image grids the page shows to every reader (dice rolls,
+traversals) and still images of the interactive figures for readers without JavaScript.
 
-`render_stills` is called by build.py with the figure data it just computed and the
-trained models; the PNGs land in the site's img/ folder next to the hand-made diagrams.
-Colours come from article/palette.json, the one place the project keeps them.
+Grids are plain PNGs of the decoded pixels, black ink on white, one 32x32 cell per image
+and no gaps, so that the page can scale them up crisply and lay its own labels over each
+cell. Colours of the map still come from article/palette.json.
 """
 from __future__ import annotations
 
@@ -14,30 +15,38 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
+from PIL import Image  # noqa: E402
 
-from .config import MODELS, REPO, TITLES  # noqa: E402
+from .config import REPO  # noqa: E402
 from .figure_data import dequantise_pca  # noqa: E402
 
 PALETTE = json.loads((REPO / "article" / "palette.json").read_text())
-STEPS = 9        # decodes per latent axis in the explorer still
-SPREAD = 2.5     # the sweep covers mean ± SPREAD standard deviations of each axis
+GRID_COLUMNS = 10
 
 
-def render_pca(data: dict, pca_bytes: bytes, path: Path) -> None:
-    """Both models' 2-D PCA scatter side by side, same scale, coloured by digit."""
-    points, labels = dequantise_pca(data["pca"], pca_bytes)
+def save_grid(images: np.ndarray, path: Path, columns: int = GRID_COLUMNS) -> None:
+    """(N, H, W) intensities in [0, 1] (white ink on black) -> one PNG, rows of `columns`
+    cells, black ink on white."""
+    n, h, w = images.shape
+    rows = -(-n // columns)
+    sheet = np.zeros((rows * h, columns * w))
+    for k, img in enumerate(images):
+        r, c = divmod(k, columns)
+        sheet[r * h:(r + 1) * h, c * w:(c + 1) * w] = img
+    Image.fromarray((255 - np.round(255 * sheet)).astype(np.uint8), "L").save(path, optimize=True)
+
+
+def render_map(data: dict, pca_bytes: bytes, path: Path) -> None:
+    """Both models' 2-D PCA maps side by side, each at its own scale, coloured by digit."""
+    points, labels = dequantise_pca(data["pca"], data["models"], pca_bytes)
     colours = np.array(PALETTE["digits"])[labels]
-    lo, hi = data["pca"]["extent"]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 5.4), dpi=110, sharex=True, sharey=True)
-    for ax, name in zip(axes, MODELS):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5.4), dpi=110)
+    for ax, name in zip(axes, data["model_order"]):
+        (x0, x1), (y0, y1) = data["models"][name]["pca"]["extent"]
         ax.scatter(points[name][:, 0], points[name][:, 1], c=colours, s=1.5, linewidths=0,
                    alpha=0.6, rasterized=True)
-        ax.set(xlim=(lo, hi), ylim=(lo, hi), aspect="equal", title=TITLES[name],
-               xlabel="first principal component")
-        ax.axhline(0, color="#999", lw=0.5)
-        ax.axvline(0, color="#999", lw=0.5)
-    axes[0].set_ylabel("second principal component")
+        ax.set(xlim=(x0, x1), ylim=(y0, y1), title=data["models"][name]["title"],
+               xlabel="first principal component", ylabel="second principal component")
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=str(d))
                for d, c in enumerate(PALETTE["digits"])]
     fig.legend(handles=handles, loc="lower center", ncol=10, frameon=False, title="digit")
@@ -46,42 +55,14 @@ def render_pca(data: dict, pca_bytes: bytes, path: Path) -> None:
     plt.close(fig)
 
 
-@torch.no_grad()
-def sweep(model, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    """Decodes along each latent axis, others held at the mean: (latent_dim, STEPS, H, W)."""
-    dim = len(mean)
-    z = np.tile(mean, (dim, STEPS, 1)).astype(np.float32)            # (dim, STEPS, dim)
-    for i in range(dim):
-        z[i, :, i] = mean[i] + np.linspace(-SPREAD, SPREAD, STEPS) * std[i]
-    model.eval()
-    images = model.decode(torch.from_numpy(z.reshape(-1, dim)))      # (dim*STEPS, 1, H, W)
-    return images.numpy().reshape(dim, STEPS, *images.shape[-2:])
-
-
-def render_explorer(data: dict, models: dict, path: Path) -> None:
-    """For each model, one row of decodes per latent axis: what dragging one point does."""
-    dim = data["latent_dim"]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 0.55 * dim + 1), dpi=110)
-    for ax, name in zip(axes, ("vae", "ae")):
-        rnd = data["models"][name]["random"]
-        grid = sweep(models[name], np.array(rnd["mean"]), np.array(rnd["std"]))
-        grid = np.pad(grid, ((0, 0), (0, 0), (1, 1), (1, 1)))          # a white gutter
-        rows = [np.concatenate(list(row), axis=1) for row in grid]
-        ax.imshow(1 - np.concatenate(rows, axis=0), cmap="gray", vmin=0, vmax=1,
-                  interpolation="nearest")                          # black ink on white
-        size = grid.shape[-1]
-        ax.set_yticks([size * (i + 0.5) for i in range(dim)], [f"z{i + 1}" for i in range(dim)])
-        ax.set_xticks([size * 0.5, size * (STEPS - 0.5)], [f"−{SPREAD} sd", f"+{SPREAD} sd"])
-        ax.set_title(TITLES[name])
-        ax.tick_params(length=0)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-
-
-def render_stills(data: dict, pca_bytes: bytes, models: dict, out_dir: Path) -> None:
-    """Writes pca.png and explorer.png into `out_dir`."""
+def render_stills(data: dict, pca_bytes: bytes, pictures: dict, out_dir: Path) -> None:
+    """Writes map.png, dice-NAME.png for each sampler and traversal-MODEL.png for each model
+    into `out_dir`."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    render_pca(data, pca_bytes, out_dir / "pca.png")
-    render_explorer(data, models, out_dir / "explorer.png")
+    render_map(data, pca_bytes, out_dir / "map.png")
+    for name, grid in pictures["grids"].items():
+        save_grid(grid["images"], out_dir / f"dice-{name}.png")
+    for model, images in pictures["traversals"].items():
+        dim, steps = images.shape[:2]
+        save_grid(images.reshape(dim * steps, *images.shape[2:]), out_dir / f"traversal-{model}.png", steps)

@@ -1,8 +1,7 @@
 """Train one model (AE or VAE), evaluate it on the test set, keep a checkpoint.
 
-A checkpoint is one dict, as in nanoGPT: the weights, the model args the model is
-rebuilt from, the full training config, its key (config + training code) and the test
-metrics. It is written atomically (temp file + rename) and reused only when its key
+A checkpoint is one dict, as in nanoGPT: the weights, the full training config the
+model is rebuilt from, its key (config + training code) and the test metrics. It is written atomically (temp file + rename) and reused only when its key
 matches and its weights and metrics are finite. `train_models` is the one path that
 decides between reusing and training: it trains what is missing, several models at a
 time, each in a process of its own (`training/worker.py`).
@@ -23,9 +22,17 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .config import PAD, REPO, ModelArgs, TrainConfig
+from .config import PAD, REPO, JudgeConfig, TrainConfig
 from .errors import UserError
 from .models import Autoencoder, kl_divergence, loss_terms, recon_bce
+
+
+def model_for(config: TrainConfig | JudgeConfig) -> torch.nn.Module:
+    """A freshly initialised model of the kind `config` trains."""
+    if isinstance(config, JudgeConfig):
+        from .judge import Judge
+        return Judge(config)
+    return Autoencoder(config.model)
 
 
 def save_atomic(obj, path: Path) -> None:
@@ -44,7 +51,7 @@ def all_finite(model: torch.nn.Module, metrics: dict) -> bool:
             and all(math.isfinite(v) for v in metrics.values() if isinstance(v, (int, float))))
 
 
-def load_checkpoint(path: Path, config: TrainConfig, log=print):
+def load_checkpoint(path: Path, config: TrainConfig | JudgeConfig, log=print):
     """(model, metrics) from `path` if it holds a good model for `config`, else None
     (and a line in the log saying why, when a file was there)."""
     if not path.exists():
@@ -54,7 +61,7 @@ def load_checkpoint(path: Path, config: TrainConfig, log=print):
         if ckpt["key"] != config.key():
             log(f"checkpoint {path.name} was made by other settings or code; retraining")
             return None
-        model = Autoencoder(ModelArgs.from_dict(ckpt["model_args"]))
+        model = model_for(type(config).from_dict(ckpt["config"]))
         model.load_state_dict(ckpt["model"])
         metrics = ckpt["metrics"]
     except Exception as e:  # truncated file, wrong format, missing keys...
@@ -125,7 +132,11 @@ def evaluate(model: Autoencoder, x: torch.Tensor, batch_size: int = 1000, seed: 
     return {k: round(v, 6) for k, v in m.items()}
 
 
-def diverged(config: TrainConfig, epoch: int, loss: float) -> UserError:
+def diverged(config: TrainConfig | JudgeConfig, epoch: int, loss) -> UserError:
+    """The one-line report of a training whose loss stopped being a finite number."""
+    if isinstance(config, JudgeConfig):
+        return UserError(f"the judge's training diverged in epoch {epoch} (loss {loss}): its settings "
+                         f"in training/config.py are broken")
     return UserError(
         f"{config.name.upper()} training diverged in epoch {epoch} (loss {loss}): the learning "
         f"rate {config.lr:g} or beta {config.beta:g} is probably too large; try the defaults "
@@ -180,9 +191,9 @@ def train(config: TrainConfig, x_train, x_test, device: torch.device, log=tqdm.w
     return model.cpu().eval(), metrics
 
 
-def save_checkpoint(model: Autoencoder, metrics: dict, config: TrainConfig, path: Path) -> None:
-    save_atomic({"model": model.state_dict(), "model_args": config.to_dict()["model"],
-                 "config": config.to_dict(), "key": config.key(), "metrics": metrics}, path)
+def save_checkpoint(model: torch.nn.Module, metrics: dict, config: TrainConfig | JudgeConfig, path: Path) -> None:
+    save_atomic({"model": model.state_dict(), "config": config.to_dict(), "key": config.key(),
+                 "metrics": metrics}, path)
 
 
 def _child_setup(parent: int, libc) -> None:
@@ -195,7 +206,7 @@ def _child_setup(parent: int, libc) -> None:
         os._exit(1)
 
 
-def train_models(configs: list[TrainConfig], data_dir: Path, ckpt_dir: Path, device: str,
+def train_models(configs: list[TrainConfig | JudgeConfig], data_dir: Path, ckpt_dir: Path, device: str,
                  retrain: bool = False, log=tqdm.write, progress: bool = True) -> dict:
     """{name: (model, metrics, trained)} for each config: good checkpoints are reused
     (unless `retrain`), the other models are trained, as many at a time as there are CPU
@@ -221,7 +232,7 @@ def train_models(configs: list[TrainConfig], data_dir: Path, ckpt_dir: Path, dev
         while queue or running:
             while queue and len(running) < parallel:
                 position, config = queue.pop(0)
-                job = {"config": config.to_dict(), "data_dir": str(data_dir), "device": device,
+                job = {"kind": config.kind, "config": config.to_dict(), "data_dir": str(data_dir), "device": device,
                        "path": str(Path(ckpt_dir) / config.checkpoint_name()),
                        "threads": max(1, cores // parallel), "progress": progress,
                        "position": position % parallel}

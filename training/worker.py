@@ -17,15 +17,19 @@ def main(job: dict) -> None:
     import torch
     from tqdm import tqdm
 
-    from .config import TrainConfig
+    from .config import CONFIGS
     from .data import load_mnist
+    from .judge import train_judge
     from .train import save_checkpoint, train
     torch.set_num_threads(job["threads"])
-    config = TrainConfig.from_dict(job["config"])
-    x_train, _, x_test, _ = load_mnist(Path(job["data_dir"]), config.train_limit, config.test_limit)
-    log = functools.partial(tqdm.write, file=sys.stderr)
-    model, metrics = train(config, x_train, x_test, torch.device(job["device"]), log,
-                           job["progress"], job["position"])
+    config = CONFIGS[job["kind"]].from_dict(job["config"])
+    x_train, y_train, x_test, y_test = load_mnist(Path(job["data_dir"]), config.train_limit, config.test_limit)
+    device, log = torch.device(job["device"]), functools.partial(tqdm.write, file=sys.stderr)
+    if config.kind == "judge":
+        model, metrics = train_judge(config, x_train, y_train, x_test, y_test, device, log,
+                                     job["progress"], job["position"])
+    else:
+        model, metrics = train(config, x_train, x_test, device, log, job["progress"], job["position"])
     save_checkpoint(model, metrics, config, Path(job["path"]))
 
 

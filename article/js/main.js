@@ -1,48 +1,130 @@
-// Entry point: loads the figure data once and starts each figure in its own placeholder.
-// A figure that cannot start is replaced by a short message; the prose stays readable.
-import { createScatter } from './scatter.js';
+// Entry point of the article and of each figure's own page: loads the figure data once,
+// creates the shared state, and starts every figure whose placeholder is on the page.
+// A figure that cannot start says why in its place; the prose stays readable.
+//
+// Loading order (the first decoded image comes first): figure data and the VAE's decoder
+// (with the wasm backend) right away, the other decoder next, the encoders and the judge
+// when something needs them, the map's 60,000 points when the map comes near view.
+import { createState, fromHash, restore, toHash } from './state.js';
+import { encode, loadModel } from './models.js';
+import { fromBase64 } from './digits.js';
+import { frameLikeMnist } from './framing.js';
+
+const FIGURES = {                                // placeholder id -> module and factory
+  explorer: ['./explorer.js', 'createExplorer'],
+  map: ['./map.js', 'createMap'],
+  recon: ['./recon.js', 'createRecon'],
+};
 
 async function fetchOk(url) {
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  if (!response.ok) throw new Error(`${url} could not be loaded (HTTP ${response.status})`);
   return response;
 }
 
-function fail(root, message, error) {
-  console.error(error);
-  if (!root) return;
+function say(root, message, className = 'figure-loading') {
   const p = document.createElement('p');
-  p.className = 'figure-error';
+  p.className = className;
   p.textContent = message;
   root.replaceChildren(p);
 }
 
+/** Lazily loaded, checked models by name ('vae-decoder', 'judge', ...). */
+function createNets(data) {
+  const loaded = {};
+  return {
+    get: name => loadModel(name, data.probes[name]).then(model => (loaded[name] = model)),
+    now: name => loaded[name] ?? null,
+  };
+}
+
+function createApp(data) {
+  data.inputs.forEach(d => { d.pixels = fromBase64(d.pixels); });
+  const state = createState(data);
+  const nets = createNets(data);
+  let drawings = 0, drawing = null;
+  const app = {
+    state, data, nets, decoded: null,
+    loadPoints: () => fetchOk(data.pca.file).then(r => r.arrayBuffer()),
+    /**
+     * Shows another model and keeps the picture: the code becomes `code` if given, else the
+     * new model's code of what is on screen (an input's own code when the line sits on an
+     * input, otherwise the new encoder's code of the decoded image).
+     */
+    async switchModel(name, code) {
+      if (name === state.model) return code && state.setLatent(code, 'map');
+      if (!code && state.t === null) {
+        const on = state.selected.map(s => state.input(s.id))
+          .find(d => d.codes[state.model].every((v, i) => Math.abs(v - state.z[i]) < 1e-9));
+        if (on) code = on.codes[name];
+        else if (app.decoded && app.decoded.model === state.model) {
+          code = encode(await nets.get(`${name}-encoder`), app.decoded.pixels, data.latent_dim).mean;
+        }
+      }
+      state.setModel(name, code);
+    },
+    /** A drawing from the pad: framed like MNIST, encoded by both encoders, made an input. */
+    async useDrawing(ink, width, height, fresh) {
+      const pixels = frameLikeMnist(ink, width, height, { ...data.framing, image_size: data.image_size });
+      if (!pixels) return;
+      const floats = Float32Array.from(pixels, v => v / 255);
+      const [ae, vae] = await Promise.all(['ae-encoder', 'vae-encoder'].map(n => nets.get(n)));
+      const codes = { ae: encode(ae, floats, data.latent_dim), vae: encode(vae, floats, data.latent_dim) };
+      if (!Object.values(codes).every(c => c.mean.every(Number.isFinite))) return;
+      if (fresh || !drawing) drawing = { id: `drawing-${++drawings}`, name: `drawing ${drawings}`, kind: 'drawn' };
+      Object.assign(drawing, { pixels, codes: { ae: codes.ae.mean, vae: codes.vae.mean }, logvar: codes.vae.logvar });
+      state.addInput({ ...drawing });
+      state.select(drawing.id, true);
+      state.snap(drawing.id);
+    },
+  };
+  return app;
+}
+
+/** The URL's fragment holds the shareable state; it is read once and kept up to date. */
+function linkUrl(state, data) {
+  const saved = fromHash(location.hash, data);
+  const restored = restore(state, saved);
+  let timer = 0;
+  const write = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => history.replaceState(null, '', `#${toHash(state)}`), 250);
+  };
+  state.on('latent.url', write).on('model.url', write).on('inputs.url', write).on('interp.url', write);
+  return restored;
+}
+
 async function main() {
-  const scatterRoot = document.querySelector('#pca-scatter');
-  const explorerRoot = document.querySelector('#explorer');
-  let figures, pca;
+  const roots = Object.fromEntries(Object.keys(FIGURES).map(id => [id, document.getElementById(id)])
+    .filter(([, root]) => root));
+  for (const root of Object.values(roots)) say(root, 'Loading the figure…');
+  let data;
   try {
-    [figures, pca] = await Promise.all([
-      fetchOk('data/figure-data.json').then(r => r.json()),
-      fetchOk('data/pca.bin').then(r => r.arrayBuffer()),
-    ]);
+    data = await (await fetchOk('data/figure-data.json')).json();
   } catch (error) {
-    const message = 'The data for this figure could not be loaded; the still image is shown to readers without JavaScript.';
-    fail(scatterRoot, message, error);
-    fail(explorerRoot, message, error);
+    console.error(error);
+    for (const root of Object.values(roots)) {
+      say(root, `${error.message}; readers without JavaScript see a still image instead.`, 'figure-error');
+    }
     return;
   }
-  try {
-    createScatter(scatterRoot, { figures, pca });
-  } catch (error) {
-    fail(scatterRoot, 'The scatter plots could not be drawn in this browser.', error);
+  const app = createApp(data);
+  app.nets.get(`${data.model_order[0]}-decoder`).then(() => app.nets.get(`${data.model_order[1]}-decoder`), () => {});
+  if (!linkUrl(app.state, data) && data.inputs.length) {
+    app.state.select(data.inputs[0].id, true);
+    app.state.snap(data.inputs[0].id);
   }
-  try {
-    const { createExplorer } = await import('./explorer.js');
-    await createExplorer(explorerRoot, { figures });
-  } catch (error) {
-    fail(explorerRoot, 'The latent explorer could not start in this browser. The rest of the article does not need it.', error);
+  for (const [id, root] of Object.entries(roots)) {
+    const [module, factory] = FIGURES[id];
+    try {
+      (await import(module))[factory](root, app);
+    } catch (error) {
+      console.error(error);
+      say(root, `This figure could not start in this browser (${error.message}). The rest of the article does not need it.`,
+        'figure-error');
+    }
   }
+  window.latentExplorer = app;                   // for the curious, and for tests
 }
 
 main();

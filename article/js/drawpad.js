@@ -1,0 +1,115 @@
+// "Draw your own": a canvas for a mouse, pen, finger or the keyboard. Each finished stroke
+// (or Enter) hands the drawing to app.useDrawing, which frames it like MNIST, encodes it
+// with both encoders and makes it an input; Clear starts a new drawing.
+
+const HINT = 'Arrow keys move the pen, Space puts it down or lifts it, Enter uses the drawing, Escape clears.';
+const STEPS = 20;                                 // keyboard pen steps across the pad
+
+/**
+ * @param {HTMLElement} root
+ * @param {{data, useDrawing: (ink: Uint8ClampedArray, width: number, height: number, fresh: boolean) => void}} app
+ */
+export function createDrawpad(root, app) {
+  const { framing } = app.data;
+  const hintId = `${root.closest('[id]')?.id ?? 'pad'}-pad-hint`;
+  root.innerHTML = `
+    <div class="ex-pad-box">
+      <canvas class="ex-pad" tabindex="0" aria-label="Canvas to draw your own input"
+        aria-describedby="${hintId}"></canvas>
+      <span class="ex-pad-pen" aria-hidden="true"></span>
+      <span class="ex-pad-hint" aria-hidden="true">draw here</span>
+    </div>
+    <button type="button" class="ex-clear">Clear</button>
+    <p class="ex-pad-keys" id="${hintId}">${HINT}</p>`;
+  const pad = root.querySelector('.ex-pad'), penMark = root.querySelector('.ex-pad-pen');
+  pad.width = pad.height = framing.drawing_size;
+  const ink = pad.getContext('2d', { willReadFrequently: true });
+  let fresh = true;                               // the next stroke starts a new drawing
+  let stroke = null;                              // pointer id of the stroke being drawn
+  const key = { x: pad.width / 2, y: pad.height / 2, down: false };
+
+  function begin(px, py) {
+    root.closest('.explorer')?.classList.add('ex-inked');
+    Object.assign(ink, { lineWidth: framing.pen, lineCap: 'round', lineJoin: 'round', strokeStyle: '#000' });
+    ink.beginPath();
+    ink.moveTo(px, py);
+    ink.lineTo(px, py);
+    ink.stroke();
+  }
+  function use() {
+    const rgba = ink.getImageData(0, 0, pad.width, pad.height).data;
+    const alpha = new Uint8ClampedArray(rgba.length / 4).map((_, k) => rgba[4 * k + 3]);
+    app.useDrawing(alpha, pad.width, pad.height, fresh);
+    fresh = false;
+  }
+  function clear() {
+    ink.clearRect(0, 0, pad.width, pad.height);
+    root.closest('.explorer')?.classList.remove('ex-inked');
+    fresh = true;
+    key.down = false;
+    showPen();
+  }
+
+  // mouse, pen and touch
+  const at = e => {
+    const r = pad.getBoundingClientRect();
+    return [(e.clientX - r.left) * pad.width / r.width, (e.clientY - r.top) * pad.height / r.height];
+  };
+  pad.addEventListener('pointerdown', e => {
+    if (e.pointerType === 'mouse' && e.button !== 0) return;
+    e.preventDefault();
+    pad.setPointerCapture(e.pointerId);
+    stroke = e.pointerId;
+    begin(...at(e));
+  });
+  pad.addEventListener('pointermove', e => {
+    if (stroke !== e.pointerId) return;
+    for (const p of e.getCoalescedEvents?.() ?? [e]) ink.lineTo(...at(p));
+    ink.stroke();
+  });
+  const end = e => {
+    if (stroke !== e.pointerId) return;
+    stroke = null;
+    use();
+  };
+  pad.addEventListener('pointerup', end);
+  pad.addEventListener('pointercancel', end);
+
+  // the keyboard: a pen that moves in steps and draws while it is down
+  function showPen() {
+    const focused = document.activeElement === pad;
+    penMark.hidden = !focused;
+    penMark.style.left = `${(100 * key.x) / pad.width}%`;
+    penMark.style.top = `${(100 * key.y) / pad.height}%`;
+    penMark.classList.toggle('down', key.down);
+  }
+  pad.addEventListener('focus', showPen);
+  pad.addEventListener('blur', showPen);
+  pad.addEventListener('keydown', e => {
+    const step = pad.width / STEPS;
+    const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+    if (e.key in moves) {
+      const [dx, dy] = moves[e.key];
+      key.x = Math.min(pad.width, Math.max(0, key.x + dx));
+      key.y = Math.min(pad.height, Math.max(0, key.y + dy));
+      if (key.down) {
+        ink.lineTo(key.x, key.y);
+        ink.stroke();
+      }
+    } else if (e.key === ' ') {
+      key.down = !key.down;
+      if (key.down) begin(key.x, key.y);
+    } else if (e.key === 'Enter') {
+      key.down = false;
+      use();
+    } else if (e.key === 'Escape') {
+      clear();
+    } else {
+      return;
+    }
+    e.preventDefault();
+    showPen();
+  });
+  root.querySelector('.ex-clear').addEventListener('click', clear);
+  showPen();
+}

@@ -1,0 +1,201 @@
+// The latent space from above: every training code of each model projected onto that
+// model's first two principal components, coloured by digit, each map at its own scale.
+// The explorer's current code is marked in the map of the model shown ("Current code"),
+// selected inputs are rings in their line colours, and the map is an input too: click or
+// drag to set the code to that point of the plane, hover to see what decodes there, or
+// focus a map and use the arrow keys. The points load when the figure comes near view.
+// Needs the global `d3`.
+import { decodePca, project, unproject } from './pca.js';
+import { decode } from './models.js';
+import { paint } from './digits.js';
+
+const DEFAULTS = {
+  radius: 1.2,                                   // point size in CSS px (a square of 2r)
+  alpha: 0.5,                                    // opacity of every point
+  fadedAlpha: 0.12,                              // opacity of the other classes while one is highlighted
+  margin: { top: 6, right: 8, bottom: 24, left: 34 },
+  ticks: 4,
+  keyStep: 0.02,                                 // arrow-key step, as a fraction of the map's width
+  nearView: '600px',                             // start loading the points this far from view
+};
+
+/**
+ * @param {HTMLElement} root
+ * @param {{state, data, nets, loadPoints: () => Promise<ArrayBuffer>, switchModel}} app
+ */
+export function createMap(root, app, options = {}) {
+  const opt = { ...DEFAULTS, ...options };
+  const { state, data, nets } = app;
+  const colours = data.palette.digits, inactive = data.palette.inactive;
+  let points = null, labels = null, hovered = null, pinned = null;
+
+  root.replaceChildren();
+  root.classList.add('map');
+  const panels = d3.select(root).append('div').attr('class', 'scatter-panels');
+  const plots = data.model_order.map(name => {
+    const { title, label, pca } = data.models[name];
+    const panel = panels.append('figure').attr('class', 'scatter-panel').attr('data-model', name);
+    panel.append('h3').text(title);
+    const box = panel.append('div').attr('class', 'scatter-plot');
+    const canvas = box.append('canvas').attr('class', 'scatter-canvas').attr('data-model', name)
+      .attr('role', 'img').attr('aria-label', `${title}: training codes projected to two dimensions`);
+    const svg = box.append('svg').attr('class', 'scatter-overlay').attr('tabindex', 0)
+      .attr('role', 'application').attr('aria-roledescription', 'map')
+      .attr('aria-label', `Map of the ${label}'s codes: click, drag or use the arrow keys to move the current code`);
+    const axes = svg.append('g');
+    const rings = svg.append('g').attr('class', 'map-rings');
+    const marker = svg.append('circle').attr('class', 'map-marker').attr('r', 6)
+      .attr('role', 'img').attr('aria-label', 'Current code');
+    return { name, pca, box: box.node(), svg, canvas: canvas.node(), axes, rings, marker, width: 0 };
+  });
+  const peek = d3.select(root).append('canvas').attr('class', 'map-peek').attr('aria-hidden', 'true')
+    .attr('width', data.image_size).attr('height', data.image_size).node();
+  peek.hidden = true;
+
+  const legend = d3.select(root).append('ul').attr('class', 'scatter-legend')
+    .attr('aria-label', 'Highlight one digit');
+  const buttons = legend.selectAll('li').data(d3.range(colours.length)).join('li')
+    .append('button').attr('type', 'button').attr('aria-pressed', 'false')
+    .attr('aria-label', d => `Highlight digit ${d}`)
+    .on('pointerenter focus', (event, d) => { hovered = d; redraw(); })
+    .on('pointerleave blur', () => { hovered = null; redraw(); })
+    .on('click', (event, d) => { pinned = pinned === d ? null : d; redraw(); });
+  buttons.append('span').attr('class', 'swatch').style('background', d => colours[d]);
+  buttons.append('span').text(d => d);
+
+  function layout(plot) {
+    const w = plot.box.clientWidth;
+    if (!w) return;
+    const { top, right, bottom, left } = opt.margin;
+    const size = Math.max(10, Math.min(w - left - right, w - top - bottom));
+    const [ex, ey] = plot.pca.extent;
+    plot.x = d3.scaleLinear(ex, [left, left + size]);
+    plot.y = d3.scaleLinear(ey, [top + size, top]);
+    plot.width = w;
+    const dpr = window.devicePixelRatio || 1;
+    plot.canvas.width = plot.canvas.height = Math.round(w * dpr);
+    plot.svg.attr('viewBox', `0 0 ${w} ${w}`);
+    plot.axes.selectAll('*').remove();
+    const fmt = d3.format('~g');
+    plot.axes.append('g').attr('transform', `translate(0,${top + size})`)
+      .call(d3.axisBottom(plot.x).ticks(opt.ticks).tickFormat(fmt).tickSizeOuter(0));
+    plot.axes.append('g').attr('transform', `translate(${left},0)`)
+      .call(d3.axisLeft(plot.y).ticks(opt.ticks).tickFormat(fmt).tickSizeOuter(0));
+  }
+
+  function draw(plot, focus) {
+    const ctx = plot.canvas.getContext('2d');
+    const dpr = plot.canvas.width / plot.width, xy = points[plot.name];
+    const r = opt.radius, d = 2 * r;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, plot.width, plot.width);
+    const pass = (alpha, keep, colourOf) => {
+      ctx.globalAlpha = alpha;
+      let last = null;
+      for (let i = 0; i < labels.length; i++) {
+        if (!keep(labels[i])) continue;
+        const c = colourOf(labels[i]);
+        if (c !== last) { ctx.fillStyle = c; last = c; }
+        ctx.fillRect(plot.x(xy[2 * i]) - r, plot.y(xy[2 * i + 1]) - r, d, d);
+      }
+    };
+    if (focus === null) {
+      pass(opt.alpha, () => true, l => colours[l]);
+    } else {
+      pass(opt.fadedAlpha, l => l !== focus, () => inactive);
+      pass(Math.min(1, opt.alpha * 1.6), l => l === focus, l => colours[l]);
+    }
+  }
+
+  function redraw() {
+    const focus = hovered ?? pinned;
+    buttons.attr('aria-pressed', d => String(d === pinned));
+    root.dataset.highlight = focus ?? '';
+    if (points) for (const plot of plots) if (plot.width) draw(plot, focus);
+  }
+
+  // ---- linked to the explorer: the current code and the selected inputs ----
+  function renderMarks() {
+    for (const plot of plots) {
+      if (!plot.width) continue;
+      const here = project(state.z, plot.pca);
+      plot.marker.attr('cx', plot.x(here[0])).attr('cy', plot.y(here[1]))
+        .attr('data-x', here[0]).attr('data-y', here[1])
+        .style('display', plot.name === state.model ? null : 'none');
+      plot.rings.selectAll('circle').data(state.selected, s => s.id).join('circle')
+        .attr('r', 5).attr('stroke', s => s.colour)
+        .attr('transform', s => {
+          const [px, py] = project(state.input(s.id).codes[plot.name], plot.pca);
+          return `translate(${plot.x(px)},${plot.y(py)})`;
+        });
+    }
+  }
+
+  // ---- roaming: the map sets the code ----
+  async function moveTo(plot, xy) {
+    const z = unproject(xy, plot.pca);
+    if (plot.name !== state.model) await app.switchModel(plot.name, z);
+    else state.setLatent(z, 'map');
+  }
+  let peekFrame = 0;
+  function showPeek(plot, event) {
+    const [px, py] = d3.pointer(event, plot.svg.node());
+    const xy = [plot.x.invert(px), plot.y.invert(py)];
+    cancelAnimationFrame(peekFrame);
+    peekFrame = requestAnimationFrame(() => {
+      const net = nets.now(`${plot.name}-decoder`);
+      if (!net) return;
+      paint(peek, decode(net, unproject(xy, plot.pca)));
+      const box = root.getBoundingClientRect();
+      peek.style.left = `${event.clientX - box.left + 14}px`;
+      peek.style.top = `${event.clientY - box.top + 14}px`;
+      peek.hidden = false;
+    });
+  }
+  for (const plot of plots) {
+    const at = event => {
+      const [px, py] = d3.pointer(event, plot.svg.node());
+      return [plot.x.invert(px), plot.y.invert(py)];
+    };
+    plot.svg
+      .call(d3.drag().filter(event => !event.button && (event.type === 'mousedown' || event.touches?.length === 1))
+        .on('start drag', event => moveTo(plot, at(event.sourceEvent))))
+      .on('pointermove', event => { if (event.pointerType === 'mouse') showPeek(plot, event); })
+      .on('pointerleave', () => { cancelAnimationFrame(peekFrame); peek.hidden = true; })
+      .on('keydown', event => {
+        const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+        if (!(event.key in moves)) return;
+        event.preventDefault();
+        const [ex, ey] = plot.pca.extent, here = project(state.z, plot.pca);
+        const [dx, dy] = moves[event.key];
+        const xy = plot.name === state.model
+          ? [here[0] + dx * opt.keyStep * (ex[1] - ex[0]), here[1] + dy * opt.keyStep * (ey[1] - ey[0])]
+          : [(ex[0] + ex[1]) / 2, (ey[0] + ey[1]) / 2];
+        moveTo(plot, xy);
+      });
+  }
+
+  const resize = () => { for (const plot of plots) layout(plot); redraw(); renderMarks(); };
+  new ResizeObserver(resize).observe(root);
+  resize();
+  state.on('latent.map', renderMarks).on('model.map', renderMarks).on('inputs.map', renderMarks);
+
+  // the 60,000 points, once the figure comes near view
+  const near = new IntersectionObserver(entries => {
+    if (!entries.some(e => e.isIntersecting)) return;
+    near.disconnect();
+    app.loadPoints().then(buffer => {
+      ({ points, labels } = decodePca(data.pca, data.models, buffer));
+      redraw();
+      root.dataset.ready = 'true';
+    }, error => {
+      console.warn('map:', error);
+      root.dataset.error = 'true';
+      const note = root.appendChild(document.createElement('p'));
+      note.className = 'figure-error';
+      note.textContent = `The training codes could not be loaded (${error.message}); the maps show only the current code.`;
+    });
+  }, { rootMargin: opt.nearView });
+  near.observe(root);
+  return { highlight(digit) { pinned = digit; redraw(); } };
+}

@@ -1,0 +1,190 @@
+"""What the build measures about its trained models with the judge (training/judge.py).
+
+Every claim the article makes about sampling, axes, edges of the latent space and
+walks between digits is one of these numbers; the page shows each next to its claim.
+
+- `sampling`: codes drawn from a distribution, decoded, read by the judge. The samplers
+  are the standard normal N(0, I) (the VAE's prior, and the same dice rolled for the AE),
+  a full-covariance normal fitted to each model's training codes, and a mixture of ten
+  such normals (density estimation after training, as in Ghosh et al. 2020). Draws are
+  clipped to the explorer's axis ranges, exactly as the page's dice are.
+- `traversals`: decodes along each axis, the other values held at the median code.
+- `edges`: what happens to reconstructions when one value is pushed to the end of its
+  axis, beyond the training codes (the violins).
+- `midpoints`: the decode halfway between the codes of two test digits of different classes.
+- `strangers`: what each model makes of the inputs it never saw.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .config import MODELS
+from .judge import THRESHOLD, read, score
+
+DRAWS = 2000          # codes per sampler
+GRID = 60             # of which the page shows the first GRID
+STEPS = 9             # decodes per traversal
+PAIRS = 1000          # test pairs for midpoints
+EDGE_CODES = 500      # test codes pushed to the edges
+MIXTURE = 10          # components of the mixture of normals fitted to the codes
+
+
+@torch.no_grad()
+def decode(model, z: np.ndarray) -> torch.Tensor:
+    """(N, D) codes -> (N, 1, 32, 32) images in [0, 1]."""
+    model.eval()
+    return model.decode(torch.from_numpy(np.asarray(z, np.float32)))
+
+
+@torch.no_grad()
+def encode(model, x: torch.Tensor, batch_size: int = 2000) -> tuple[np.ndarray, np.ndarray | None]:
+    """(N, 1, 32, 32) -> codes (N, D) (the VAE's means) and the VAE's log-variances (or None)."""
+    model.eval()
+    parts = [model.encode(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+    mu = torch.cat([p[0] for p in parts]).numpy()
+    logvar = None if parts[0][1] is None else torch.cat([p[1] for p in parts]).numpy()
+    return mu, logvar
+
+
+def fitted_normal(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and lower Cholesky factor of the covariance of `codes` (N, D)."""
+    mean = codes.mean(0)
+    return mean, np.linalg.cholesky(np.cov(codes, rowvar=False) + 1e-9 * np.eye(codes.shape[1]))
+
+
+SAMPLERS = ("prior", "fitted", "mixture")
+
+
+def sampler_codes(kind: str, codes: np.ndarray, ranges: np.ndarray, n: int, rng) -> np.ndarray:
+    """`n` codes from N(0, I) ('prior'), from the normal fitted to `codes` ('fitted') or
+    from a mixture of MIXTURE normals fitted to them ('mixture'), clipped to `ranges` (D, 2)."""
+    if kind == "mixture":
+        from sklearn.mixture import GaussianMixture
+        gmm = GaussianMixture(MIXTURE, covariance_type="full", random_state=int(rng.integers(2**31)))
+        z = gmm.fit(codes).sample(n)[0][rng.permutation(n)]      # sample() sorts by component
+    else:
+        z = rng.standard_normal((n, codes.shape[1]))
+        if kind == "fitted":
+            mean, chol = fitted_normal(codes)
+            z = mean + z @ chol.T
+    return np.clip(z, ranges[:, 0], ranges[:, 1])
+
+
+def sampling(models: dict, judge, codes: dict, ranges: dict, seed: int = 0, n: int = DRAWS) -> dict:
+    """{'vae_prior': ..., 'ae_fitted': ..., 'ae_mixture': ...}, each of SAMPLERS for each
+    model: the judge's score of `n` decoded draws, and the first GRID draws (codes, images,
+    verdicts)."""
+    out = {}
+    for m in models:
+        for kind in SAMPLERS:
+            rng = np.random.default_rng([seed, 7])       # the same dice for every model
+            z = sampler_codes(kind, codes[m], ranges[m], n, rng)
+            images = decode(models[m], z)
+            probs = read(judge, images)
+            out[f"{m}_{kind}"] = {**score(probs), "model": m, "kind": kind,
+                                  "grid": {"codes": z[:GRID], "images": images[:GRID, 0].numpy(),
+                                           "labels": probs[:GRID].argmax(1), "sure": probs[:GRID].max(1)}}
+    return out
+
+
+def chance_at_least(p_a: float, p_b: float, rolls: int = 10) -> float:
+    """P(A >= B) for A ~ Binomial(rolls, p_a) and B ~ Binomial(rolls, p_b), independent."""
+    pmf = lambda p, k: math.comb(rolls, k) * p ** k * (1 - p) ** (rolls - k)  # noqa: E731
+    return sum(pmf(p_a, a) * pmf(p_b, b) for a in range(rolls + 1) for b in range(a + 1))
+
+
+def traversals(model, judge, codes: np.ndarray) -> dict:
+    """Per axis, STEPS decodes from its 1st to its 99th percentile, the rest at the median code."""
+    dim = codes.shape[1]
+    base = np.median(codes, 0)
+    lo, hi = np.percentile(codes, [1, 99], axis=0)
+    z = np.tile(base, (dim, STEPS, 1))                           # (dim, STEPS, dim)
+    for i in range(dim):
+        z[i, :, i] = np.linspace(lo[i], hi[i], STEPS)
+    images = decode(model, z.reshape(-1, dim))
+    probs = read(judge, images).reshape(dim, STEPS, -1)
+    return {"values": z[np.arange(dim), :, np.arange(dim)], "labels": probs.argmax(2), "sure": probs.max(2),
+            "images": images[:, 0].numpy().reshape(dim, STEPS, *images.shape[-2:])}
+
+
+def edges(model, judge, test_codes: np.ndarray, ranges: np.ndarray, seed: int = 0) -> dict:
+    """Share of recognisable decodes for test codes as they are, and with one value (each
+    axis in turn, alternately at its low and high end) pushed to the end of its axis."""
+    rng = np.random.default_rng([seed, 11])
+    z = test_codes[rng.choice(len(test_codes), min(EDGE_CODES, len(test_codes)), replace=False)]
+    pushed = []
+    for i in range(z.shape[1]):
+        for end in (0, 1):
+            p = z.copy()
+            p[:, i] = ranges[i, end]
+            pushed.append(p)
+    inside = read(judge, decode(model, z)).max(1) >= THRESHOLD
+    outside = read(judge, decode(model, np.concatenate(pushed))).max(1) >= THRESHOLD
+    return {"inside": round(float(inside.mean()), 4), "edge": round(float(outside.mean()), 4), "codes": len(z)}
+
+
+def midpoints(model, judge, test_codes: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict:
+    """Decodes halfway between the codes of PAIRS test digits of different classes: the
+    share recognisable, and the share the judge reads as one of the two digits."""
+    rng = np.random.default_rng([seed, 13])
+    a, b = rng.integers(0, len(labels), (2, PAIRS * 2))
+    keep = labels[a] != labels[b]
+    a, b = a[keep][:PAIRS], b[keep][:PAIRS]
+    probs = read(judge, decode(model, (test_codes[a] + test_codes[b]) / 2))
+    ok = probs.max(1) >= THRESHOLD
+    either = ok & ((probs.argmax(1) == labels[a]) | (probs.argmax(1) == labels[b]))
+    return {"recognisable": round(float(ok.mean()), 4), "either": round(float(either.mean()), 4),
+            "pairs": int(len(a))}
+
+
+def reconstruction(model, judge, test_codes: np.ndarray, labels: np.ndarray) -> dict:
+    """How often the judge reads a test digit's reconstruction (from its code) as its label."""
+    probs = read(judge, decode(model, test_codes))
+    return {"accuracy": round(float((probs.argmax(1) == labels).mean()), 4),
+            "recognisable": round(float((probs.max(1) >= THRESHOLD).mean()), 4)}
+
+
+def within(values: np.ndarray, codes: np.ndarray) -> list[float]:
+    """Per axis, the share of training codes below each value (its percentile, 0 to 1)."""
+    return [round(float((codes[:, i] < v).mean()), 4) for i, v in enumerate(values)]
+
+
+def strangers(models: dict, judge, inputs: list[dict], codes: dict) -> dict:
+    """For each input the models never saw: the judge's reading of each model's reconstruction
+    and the percentile of each of its values among the training codes."""
+    out = {}
+    for item in inputs:
+        if item["kind"] != "ood":
+            continue
+        out[item["id"]] = {}
+        for m in models:
+            z = np.asarray(item["codes"][m], np.float32)[None]
+            probs = read(judge, decode(models[m], z))[0]
+            out[item["id"]][m] = {"label": int(probs.argmax()), "sure": round(float(probs.max()), 4),
+                                  "percentiles": within(z[0], codes[m])}
+    return out
+
+
+def measure(models: dict, judge, codes: dict, test: dict, labels: np.ndarray, ranges: dict,
+            inputs: list[dict], seed: int = 0) -> tuple[dict, dict]:
+    """All the measurements: (numbers for metrics.json, pictures for the stills)."""
+    samples = sampling(models, judge, codes, ranges, seed)
+    walks = {m: traversals(models[m], judge, codes[m]) for m in models}
+    numbers = {
+        "sampling": {k: {f: v for f, v in s.items() if f != "grid"} for k, s in samples.items()},
+        "reconstruction": {m: reconstruction(models[m], judge, test[m], labels) for m in models},
+        "edges": {m: edges(models[m], judge, test[m], ranges[m], seed) for m in models},
+        "midpoints": {m: midpoints(models[m], judge, test[m], labels, seed) for m in models},
+        "strangers": strangers(models, judge, inputs, codes),
+        "traversals": {m: {k: np.asarray(v).round(4).tolist() for k, v in w.items() if k != "images"}
+                       for m, w in walks.items()},
+    }
+    if set(MODELS) <= set(models):
+        numbers["roll10"] = round(chance_at_least(samples["ae_prior"]["recognisable"],
+                                                  samples["vae_prior"]["recognisable"]), 4)
+    pictures = {"grids": {k: s["grid"] for k, s in samples.items()},
+                "traversals": {m: w["images"] for m, w in walks.items()}}
+    return numbers, pictures
