@@ -194,6 +194,7 @@ def assemble(stage: Path, fig_dir: Path, tfjs_dir: Path, cfgs: dict) -> None:
     (stage / "metrics.json").write_text(json.dumps(public, indent=1))
     context = page_context(public, metrics, data, {k: c.to_dict() for k, c in cfgs.items()}, stage)
     context["scripts"] = SCRIPTS
+    context["modules"] = sorted(f"js/{p.name}" for p in (REPO / "article" / "js").glob("*.js"))
     pages = {"index.html": ("index.html.j2", {**context, "base": ""}),
              **{f"figure-{name}.html": ("figure.html.j2", {**context, "figure": name, "base": "index.html"})
                 for name in FIGURE_PAGES}}

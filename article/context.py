@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 
 from training.config import FLOAT_BITS, IMAGE_SIZE, LATENT_DIM, MNIST_SIZE, MODELS, PIXEL_BITS
+from training.stills import GRID_COLUMNS
 
 NATS_PER_BIT = math.log(2)
 MIB = 1 << 20
@@ -50,6 +51,8 @@ def dice(metrics: dict, data: dict) -> list[dict]:
         s, grid = metrics["sampling"][name], data["dice"][name]
         top = max(range(10), key=lambda d: s["counts"][d])
         out.append({**s, "name": name, "img": f"img/dice-{name}.png", "top": top,
+                    "rows": math.ceil(len(grid["labels"]) / GRID_COLUMNS),
+                    "bars": [100 * n / (max(s["counts"]) or 1) for n in s["counts"]],   # % of the tallest
                     "top_share": s["counts"][top] / max(1, sum(s["counts"])),
                     "cells": cells(grid["labels"], grid["sure"], threshold)})
     return out
@@ -93,12 +96,15 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
     derived = {
         "ae_gain": 1 - ae["test_recon_bce_784"] / vae["test_recon_bce_784"],
         "recon_gap": vae["test_recon_bce_784"] - ae["test_recon_bce_784"],
+        "recon_gap_share": vae["test_recon_bce_784"] / ae["test_recon_bce_784"] - 1,
         "sample_gap": vae["test_elbo_recon_784"] - vae["test_recon_bce_784"],
         "sigma_ratio": 1 / public["sigma"]["median"],
         "prior_vs": compare(s["ae_prior"]["recognisable"], s["vae_prior"]["recognisable"]),
         "fitted_vs": compare(s["ae_fitted"]["recognisable"], s["vae_prior"]["recognisable"]),
         "mixture_vs": compare(s["ae_mixture"]["recognisable"], s["vae_prior"]["recognisable"]),
         "explained": {m: sum(data["models"][m]["pca"]["explained"]) for m in MODELS},
+        "flattened": {m: 1 - sum(data["models"][m]["pca"]["explained"]) for m in MODELS},
+        "vae_outputs": 2 * LATENT_DIM,
         # standard deviation of each model's codes per axis (the fitted normal's)
         "spread": {m: [math.sqrt(sum(v * v for v in row)) for row in data["models"][m]["fitted"]["chol"]]
                    for m in MODELS},
@@ -109,5 +115,6 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
             "info": info_theory(public), "config": config, "d": derived,
             "dice": dice(public, data), "traversals": traversals(public, data),
             "fig": {name: k for k, name in enumerate(FIGURES, 1)}, "sampler_names": SAMPLER_NAMES,
+            "grid_columns": GRID_COLUMNS,
             "log10": math.log(10), "model_mib": model_bytes / MIB, "preload": preload, "stills": sorted(p.name for p in (site / "img").glob("*")),
             "date": datetime.date.today()}

@@ -3,7 +3,7 @@
 // ---- READY: init script; performance.now() (ms from navigation start) when each figure is ready
 (() => {
   const marks = window.__bench = {};
-  const check = () => [['explorer', '#explorer'], ['scatter', '#pca-scatter']].forEach(([k, sel]) => {
+  const check = () => [['explorer', '#explorer'], ['map', '#map']].forEach(([k, sel]) => {
     const el = document.querySelector(sel);
     if (!(k in marks) && el && el.dataset.ready === 'true') marks[k] = performance.now();
   });
@@ -20,7 +20,7 @@ async ({ n, batches, own }) => {
     await tf.ready();
     dec = await tf.loadLayersModel(new URL('models/vae-decoder/model.json', document.baseURI).href);
   } else {
-    dec = (await m.loadModels()).vae.decoder;
+    dec = await window.latentExplorer.nets.get('vae-decoder');
   }
   const z = [0.3, -0.5, 0.2, 0.8], per = [];
   for (let i = 0; i < 30; i++) m.decode(dec, [z[0] + 0.01 * i, z[1], z[2], z[3]]);

@@ -17,12 +17,14 @@ from training.config import FLOAT_BITS, LATENT_DIM, MNIST_SIZE, PIXEL_BITS
 # The brief's sections 1-11 (title block, abstract, ..., conclusion, references, acknowledgements)
 SECTIONS = ["title", "abstract", "autoencoders", "ae-as-generator", "vae", "reparameterisation", "relatives",
             "latent-from-above", "latent-explorer", "findings", "drawbacks", "information", "conclusion",
-            "references", "acknowledgements"]
-FIGURES = ["fig-ae", "fig-vae", "fig-reparam", "fig-pca", "fig-explorer"]
+            "appendix", "references", "acknowledgements"]
+FIGURES = ["fig-ae", "fig-vae", "fig-reparam", "fig-map", "fig-explorer", "fig-recon", "fig-traversals", "fig-dice"]
+FIGURE_PAGES = ["map", "explorer", "recon", "traversals", "dice"]
 CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
        "base-uri 'self'; form-action 'none'")
 TABLE_METRICS = ["ae.test_recon_bce_784", "vae.test_recon_bce_784", "ae.test_mse", "vae.test_mse",
+                 "reconstruction.ae.accuracy", "reconstruction.vae.accuracy", "vae.test_elbo_recon_784",
                  "vae.test_kl", "vae.test_neg_elbo_784"]
 
 
@@ -46,7 +48,7 @@ def by_id(doc) -> dict:
 
 def test_every_section_and_figure_is_present(doc):
     ids = by_id(doc)
-    missing = [s for s in SECTIONS + FIGURES + ["pca-scatter", "explorer", "results-table"] if s not in ids]
+    missing = [s for s in SECTIONS + FIGURES + ["map", "explorer", "recon", "results-table"] if s not in ids]
     assert not missing, f"missing ids: {missing}"
     for s in SECTIONS[2:]:
         el = ids[s]
@@ -85,17 +87,50 @@ def test_information_theory_numbers_match_config(doc, site):
     assert 2 ** (number("index_bits") - 1) < metrics["vae"]["train_images"] <= 2 ** number("index_bits")
 
 
+def lookup(metrics: dict, path: str):
+    for part in path.split("."):
+        metrics = metrics[part]
+    return metrics
+
+
+def shown_matches(shown: str, value: float, percent: bool = False) -> bool:
+    """Whether `shown` (as printed, maybe with % and thousands commas) is `value` rounded."""
+    number = float(shown.replace(",", "").replace("%", "").split()[0])
+    value = 100 * value if percent else value
+    decimals = len(shown.split()[0].split(".")[1].rstrip("%")) if "." in shown else 0
+    return abs(number - value) <= 0.5 * 10 ** -decimals + 1e-9
+
+
 def test_results_table_equals_metrics_json(doc, site):
     metrics = json.loads((site / "metrics.json").read_text())
     cells = {td.get("data-metric"): td for td in by_id(doc)["results-table"].iter("td") if td.get("data-metric")}
     assert sorted(cells) == sorted(TABLE_METRICS)
     for key, td in cells.items():
-        model, name = key.split(".")
-        expected = metrics[model][name]
+        expected = lookup(metrics, key)
         assert float(td.get("data-value")) == expected, key
-        shown = text(td)
-        decimals = len(shown.split(".")[1]) if "." in shown else 0
-        assert abs(float(shown) - expected) <= 0.5 * 10 ** -decimals + 1e-12, (key, shown, expected)
+        assert shown_matches(text(td), expected, percent="%" in text(td)), (key, text(td), expected)
+
+
+def test_measured_numbers_in_the_prose_equal_metrics_json(doc, site):
+    """Every number the findings quote is the build's: dice shares, edges, midpoints, maps, sigma."""
+    metrics = json.loads((site / "metrics.json").read_text())
+    shown = {el.get("data-key"): text(el) for el in doc.iter() if el.get("data-key")}
+    for key, path in [("roll10", "roll10"), ("edge-vae", "edges.vae.edge"), ("edge-ae", "edges.ae.edge"),
+                      ("mid-vae", "midpoints.vae.recognisable"), ("mid-ae", "midpoints.ae.recognisable"),
+                      ("neighbours-2d-vae", "map.vae.neighbours_2d"), ("neighbours-2d-ae", "map.ae.neighbours_2d")]:
+        assert shown_matches(shown[key], lookup(metrics, path), percent=True), (key, shown[key])
+    assert shown_matches(shown["sigma"], metrics["sigma"]["median"])
+    assert shown_matches(shown["target_entropy"], metrics["target_entropy_784"])
+    samplers = [el for el in doc.iter() if el.get("data-sampler") and el.get("data-value")]
+    assert {el.get("data-sampler") for el in samplers} >= {"vae_prior", "ae_prior", "ae_fitted"}
+    for el in samplers:
+        want = metrics["sampling"][el.get("data-sampler")]["recognisable"]
+        assert float(el.get("data-value")) == want and shown_matches(text(el), want, percent=True)
+    for name in ("vae_prior", "ae_prior", "ae_fitted", "ae_mixture", "vae_fitted"):
+        s = metrics["sampling"][name]
+        assert s["draws"] == 2000 and 0 <= s["recognisable"] <= 1 and sum(s["counts"]) <= s["draws"]
+    assert 0 < metrics["judge"]["test_accuracy"] <= 1
+    assert {"accuracy", "recognisable"} <= set(metrics["reconstruction"]["ae"])
 
 
 def test_page_is_valid_html(html):
@@ -125,40 +160,79 @@ def test_math_is_typeset_at_build_time(html):
     assert "\x00TEX" not in html and "\\mathcal" not in html
 
 
-def test_static_figures_for_readers_without_javascript(browser, server, site):
-    for name in ("pca.png", "explorer.png"):
+def test_readers_without_javascript_see_stills_and_no_loading_notes(browser, server, site):
+    stills = ["map.png", "dice-vae_prior.png", "dice-ae_prior.png", "dice-ae_fitted.png", "dice-ae_mixture.png",
+              "traversal-vae.png", "traversal-ae.png"]
+    for name in stills:
         assert (site / "img" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(server)
-    for name in ("pca.png", "explorer.png", "ae-topology.svg", "vae-topology.svg", "reparameterisation.svg"):
+    for name in stills + ["ae-topology.svg", "vae-topology.svg", "reparameterisation.svg"]:
         img = page.locator(f'img[src="img/{name}"]')
         img.scroll_into_view_if_needed()
         assert img.is_visible(), name
         assert img.evaluate("el => el.complete && el.naturalWidth") > 0, name
+    assert "Loading" not in page.inner_text("body")
     context.close()
+
+
+def test_each_figure_has_a_page_of_its_own(page, server, site):
+    for name in FIGURE_PAGES:
+        page.goto(f"{server}figure-{name}.html")
+        figure = page.locator(f"#fig-{name}")
+        assert figure.is_visible(), name
+        if name in ("map", "explorer", "recon"):
+            page.wait_for_selector(f"#{name} > *", timeout=30_000)
+            assert page.locator(f"#{name} .figure-error").count() == 0, name
+        if name == "explorer":
+            page.wait_for_selector("#explorer[data-ready='true']", state="attached", timeout=30_000)
+        assert page.locator("a[href^='index.html#fig-']").count() >= 1
+    assert page.errors == [] and page.foreign == []
+
+
+def test_diagrams_are_legible_on_a_phone(page, server):
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(server)
+    for name in ("ae-topology", "vae-topology", "reparameterisation"):
+        img = page.locator(f'img[src="img/{name}.svg"]')
+        img.scroll_into_view_if_needed()
+        src = img.evaluate("el => el.currentSrc")
+        assert src.endswith(f"{name}-narrow.svg"), src
+        smallest = page.evaluate("""async ([src, width]) => {
+            const svg = new DOMParser().parseFromString(await (await fetch(src)).text(), 'image/svg+xml');
+            const size = el => el && el.getAttribute ? +(el.getAttribute('font-size') || size(el.parentNode)) : 16;
+            const scale = width / svg.documentElement.viewBox.baseVal.width;
+            return Math.min(...[...svg.querySelectorAll('text')].map(t => size(t))) * scale;
+        }""", [src, img.bounding_box()["width"]])
+        assert smallest >= 11, (name, smallest)
 
 
 def test_phone_width_has_no_horizontal_scroll_and_no_errors(page, server):
     page.set_viewport_size({"width": 375, "height": 800})
-    page.goto(server, wait_until="networkidle")
-    page.wait_for_selector("#pca-scatter[data-ready] canvas")
+    page.goto(server)
+    page.wait_for_selector("#explorer[data-ready='true']", state="attached", timeout=30_000)
+    for figure in ("#fig-map", "#fig-explorer", "#fig-recon", "#fig-traversals", "#fig-dice"):
+        page.locator(figure).scroll_into_view_if_needed()       # content is laid out as it comes near
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    canvases = page.locator("#map canvas.scatter-canvas")
+    assert canvases.nth(0).bounding_box()["width"] >= 300      # the maps are stacked, not squeezed
     page.wait_for_timeout(500)
     assert page.errors == []
     assert page.foreign == []
 
 
-def test_scatter_draws_both_models_and_legend_highlights(page, server):
-    page.goto(server, wait_until="networkidle")
-    page.wait_for_selector("#pca-scatter[data-ready]")
-    inked = page.evaluate("""() => [...document.querySelectorAll('#pca-scatter canvas')].map(c => {
+def test_map_draws_both_models_and_legend_highlights(page, server):
+    page.goto(server)
+    page.locator("#map").scroll_into_view_if_needed()
+    page.wait_for_selector("#map[data-ready]", state="attached", timeout=30_000)
+    inked = page.evaluate("""() => [...document.querySelectorAll('#map canvas.scatter-canvas')].map(c => {
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return [c.dataset.model, n]; })""")
-    assert [m for m, _ in inked] == ["ae", "vae"] and all(n > 100 for _, n in inked), inked
-    buttons = page.locator("#pca-scatter .scatter-legend button")
+    assert [m for m, _ in inked] == ["vae", "ae"] and all(n > 100 for _, n in inked), inked
+    buttons = page.locator("#map .scatter-legend button")
     assert buttons.count() == 10
-    root = page.locator("#pca-scatter")
+    root = page.locator("#map")
     buttons.nth(3).focus()                                   # keyboard focus highlights
     assert root.get_attribute("data-highlight") == "3"
     buttons.nth(3).blur()

@@ -15,7 +15,7 @@ from conftest import REPO, TINY
 
 KEYS = ["cold_build_s", "rebuild_template_s", "vae_neg_elbo_784", "ae_recon_bce_784",
         "vae_recon_bce_784", "decode_ms_page_backend", "decode_ms_default_backend", "decode_ratio",
-        "drag_frame_p95_ms", "interactive_ms", "transfer_gzip_bytes", "model_bytes"]
+        "drag_frame_p95_ms", "hover_frame_p95_ms", "interactive_ms", "transfer_gzip_bytes", "model_bytes"]
 REPORT_ONLY = {"decode_ms_default_backend", "decode_ratio"}
 
 
@@ -39,7 +39,7 @@ def test_bench_tiny(tmp_path, mnist_dir):
         r = results[key]
         assert is_number(r["median"]) and r["median"] > 0, (key, r)
         assert r["runs"] and all(is_number(v) and v > 0 for v in r["runs"]), (key, r)
-        assert isinstance(r["target"], str) and r["figure"], (key, r)
+        assert isinstance(r["target"], str) and r["measure"], (key, r)
         if key in REPORT_ONLY:
             assert "pass" not in r, (key, r)
         else:
@@ -58,6 +58,6 @@ def test_bench_tiny(tmp_path, mnist_dir):
     assert doc["settings"]["tiny"] is True and doc["settings"]["runs"] == 1
     tiny = " ".join(a for a in TINY if a != "--quiet")  # the same tiny data as the other tests
     assert tiny in " ".join(doc["settings"]["build_args"]), doc["settings"]
-    assert "figure" in proc.stdout and "median" in proc.stdout  # the printed table
+    assert "measure" in proc.stdout and "median" in proc.stdout  # the printed table
     after = results_file.read_bytes() if results_file.exists() else None
     assert after == before, "the tiny run must not touch bench/results.json"

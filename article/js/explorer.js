@@ -24,7 +24,7 @@ const DICE = `<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"
   <g fill="currentColor"><circle cx="5" cy="5" r="1.3"/><circle cx="11" cy="5" r="1.3"/>
   <circle cx="8" cy="8" r="1.3"/><circle cx="5" cy="11" r="1.3"/><circle cx="11" cy="11" r="1.3"/></g></svg>`;
 
-const MARKUP = `
+const markup = label => `
   <div class="ex-inputs">
     <p class="ex-heading">Test digits</p>
     <div class="ex-thumbs ex-digits" role="group" aria-label="Test digits"></div>
@@ -36,7 +36,7 @@ const MARKUP = `
   </div>
   <div class="ex-main">
     <div class="ex-controls">
-      <label class="ex-toggle"><input type="checkbox" class="ex-show-ae"> Show AE</label>
+      <label class="ex-toggle"><input type="checkbox" class="ex-switch"> Show ${label}</label>
       <button type="button" class="ex-random" aria-label="Random"
         title="Draw a code from the standard normal N(0, I), the same dice for both models">${DICE}<span>Random</span></button>
       <button type="button" class="ex-fitted" aria-label="Random from fitted normal"
@@ -65,12 +65,13 @@ export function createExplorer(root, app, options = {}) {
   const { state, data, nets } = app;
   const DIM = data.latent_dim, SIZE = data.image_size, palette = data.palette;
   const label = m => data.models[m].label;
+  const [first, other] = data.model_order;        // shown by default, and by the toggle
   const $ = q => root.querySelector(q);
   const ns = `.explorer${++instances}`;           // this view's listeners on the dispatcher
   const clipId = `explorer-clip-${instances}`;
 
   root.classList.add('explorer');
-  root.innerHTML = MARKUP;
+  root.innerHTML = markup(label(other));
   const decodedCanvas = $('.ex-decoded');
   decodedCanvas.width = decodedCanvas.height = SIZE;
   const svg = d3.select($('.ex-plot'));
@@ -170,10 +171,10 @@ export function createExplorer(root, app, options = {}) {
       .call(l => l.selectAll('path').attr('d', d => path(d.codes[m])))
       .call(l => l.select('title').text(d => `${d.name} (${label(m)}); double-click to decode it`))
       .each(function (d) {   // the VAE's +-2 sigma: where q(z|x) puts most of its samples
-        const sd = m === 'vae' && d.logvar ? d.logvar.map(v => Math.exp(0.5 * v)) : [];
+        const sd = data.models[m].variational && d.logvar ? d.logvar.map(v => Math.exp(0.5 * v)) : [];
         d3.select(this).select('.ex-sigma').selectAll('line').data(sd).join('line')
           .attr('x1', (_, i) => x(i)).attr('x2', (_, i) => x(i))
-          .attr('y1', (s, i) => y[i](d.codes.vae[i] - 2 * s)).attr('y2', (s, i) => y[i](d.codes.vae[i] + 2 * s));
+          .attr('y1', (s, i) => y[i](d.codes[m][i] - 2 * s)).attr('y2', (s, i) => y[i](d.codes[m][i] + 2 * s));
       });
     d3.select($('.ex-legend')).selectAll('li').data(shown, d => d.id)
       .join(enter => {
@@ -288,7 +289,7 @@ export function createExplorer(root, app, options = {}) {
 
   function renderModel() {
     root.dataset.model = state.model;
-    $('.ex-show-ae').checked = state.model === 'ae';
+    $('.ex-switch').checked = state.model === other;
     decodedCanvas.setAttribute('aria-label', `${label(state.model)} decoded image`);
     $('.ex-caption').innerHTML = `What the <b>${label(state.model)}</b>’s decoder makes of the black line`;
     layout();
@@ -301,9 +302,9 @@ export function createExplorer(root, app, options = {}) {
   }
 
   // ---- controls ----
-  $('.ex-show-ae').addEventListener('change', e => {
-    const target = e.target.checked ? 'ae' : 'vae';
-    app.switchModel(target).catch(error => { e.target.checked = state.model === 'ae'; showError(error); });
+  $('.ex-switch').addEventListener('change', e => {
+    app.switchModel(e.target.checked ? other : first)
+      .catch(error => { e.target.checked = state.model === other; showError(error); });
   });
   $('.ex-random').addEventListener('click', () => state.setLatent(state.z.map(() => gauss()), 'random'));
   $('.ex-fitted').addEventListener('click', () => {

@@ -6,15 +6,14 @@
 // (with the wasm backend) right away, the other decoder next, the encoders and the judge
 // when something needs them, the map's 60,000 points when the map comes near view.
 import { createState, fromHash, restore, toHash } from './state.js';
-import { encode, loadModel } from './models.js';
+import { encode, initBackend, loadModel } from './models.js';
 import { fromBase64 } from './digits.js';
 import { frameLikeMnist } from './framing.js';
+import { createExplorer } from './explorer.js';
+import { createMap } from './map.js';
+import { createRecon } from './recon.js';
 
-const FIGURES = {                                // placeholder id -> module and factory
-  explorer: ['./explorer.js', 'createExplorer'],
-  map: ['./map.js', 'createMap'],
-  recon: ['./recon.js', 'createRecon'],
-};
+const FIGURES = { explorer: createExplorer, map: createMap, recon: createRecon };   // placeholder id -> view
 
 async function fetchOk(url) {
   const response = await fetch(url);
@@ -68,11 +67,12 @@ function createApp(data) {
       const pixels = frameLikeMnist(ink, width, height, { ...data.framing, image_size: data.image_size });
       if (!pixels) return;
       const floats = Float32Array.from(pixels, v => v / 255);
-      const [ae, vae] = await Promise.all(['ae-encoder', 'vae-encoder'].map(n => nets.get(n)));
-      const codes = { ae: encode(ae, floats, data.latent_dim), vae: encode(vae, floats, data.latent_dim) };
-      if (!Object.values(codes).every(c => c.mean.every(Number.isFinite))) return;
+      const encoders = await Promise.all(data.model_order.map(m => nets.get(`${m}-encoder`)));
+      const read = data.model_order.map((m, k) => [m, encode(encoders[k], floats, data.latent_dim)]);
+      if (!read.every(([, c]) => c.mean.every(Number.isFinite))) return;
       if (fresh || !drawing) drawing = { id: `drawing-${++drawings}`, name: `drawing ${drawings}`, kind: 'drawn' };
-      Object.assign(drawing, { pixels, codes: { ae: codes.ae.mean, vae: codes.vae.mean }, logvar: codes.vae.logvar });
+      const codes = Object.fromEntries(read.map(([m, c]) => [m, c.mean]));
+      Object.assign(drawing, { pixels, codes, logvar: read.find(([, c]) => c.logvar)?.[1].logvar });
       state.addInput({ ...drawing });
       state.select(drawing.id, true);
       state.snap(drawing.id);
@@ -98,6 +98,7 @@ async function main() {
   const roots = Object.fromEntries(Object.keys(FIGURES).map(id => [id, document.getElementById(id)])
     .filter(([, root]) => root));
   for (const root of Object.values(roots)) say(root, 'Loading the figure…');
+  if (roots.explorer || roots.recon) initBackend();   // compile the wasm while the data arrives
   let data;
   try {
     data = await (await fetchOk('data/figure-data.json')).json();
@@ -109,15 +110,15 @@ async function main() {
     return;
   }
   const app = createApp(data);
-  app.nets.get(`${data.model_order[0]}-decoder`).then(() => app.nets.get(`${data.model_order[1]}-decoder`), () => {});
+  app.nets.get(`${data.model_order[0]}-decoder`)
+    .then(() => app.nets.get(`${data.model_order[1]}-decoder`)).catch(() => {});
   if (!linkUrl(app.state, data) && data.inputs.length) {
     app.state.select(data.inputs[0].id, true);
     app.state.snap(data.inputs[0].id);
   }
   for (const [id, root] of Object.entries(roots)) {
-    const [module, factory] = FIGURES[id];
     try {
-      (await import(module))[factory](root, app);
+      FIGURES[id](root, app);
     } catch (error) {
       console.error(error);
       say(root, `This figure could not start in this browser (${error.message}). The rest of the article does not need it.`,

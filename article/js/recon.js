@@ -14,6 +14,7 @@ export function createRecon(root, app) {
   const { state, data, nets } = app;
   const models = [...data.model_order].reverse();             // AE, then VAE, as the title says
   const label = m => data.models[m].label;
+  const variational = data.model_order.find(m => data.models[m].variational);   // whose q(z|x) to sample
   root.classList.add('recon');
   root.innerHTML = `
     <div class="recon-row">
@@ -24,7 +25,7 @@ export function createRecon(root, app) {
     <div class="recon-q">
       <button type="button" class="recon-sample">Draw samples of q(z|x)</button>
       <span class="recon-sigma"></span>
-      <div class="recon-samples" role="img" aria-label="Decodes of codes drawn from the VAE's q(z|x)"></div>
+      <div class="recon-samples" role="img" aria-label="Decodes of codes drawn from the ${label(variational)}'s q(z|x)"></div>
     </div>
     <p class="recon-empty">Select an input in the explorer above to see it here.</p>`;
   const canvases = [...root.querySelectorAll('canvas')];
@@ -57,9 +58,9 @@ export function createRecon(root, app) {
   root.querySelector('.recon-sample').addEventListener('click', () => {
     const d = state.current();
     if (!d?.logvar) return;
-    nets.get('vae-decoder').then(net => {
+    nets.get(`${variational}-decoder`).then(net => {
       const codes = Array.from({ length: SAMPLES }, () =>
-        d.codes.vae.map((mu, i) => mu + Math.exp(0.5 * d.logvar[i]) * gauss()));
+        d.codes[variational].map((mu, i) => mu + Math.exp(0.5 * d.logvar[i]) * gauss()));
       const pixels = decode(net, codes), n = data.image_size ** 2;
       samples.replaceChildren(...codes.map((_, k) => {
         const c = document.createElement('canvas');
