@@ -34,15 +34,17 @@ def serve_site(site: Path):
 
 
 def load_models(ckpt_dir: Path, names=("ae", "vae")) -> dict:
-    """{name: model} from the checkpoints a build left in `ckpt_dir` (one per name)."""
+    """{name: model} from the checkpoints a build left in `ckpt_dir` (one per name; 'judge'
+    for the judge)."""
     import torch
 
-    from training.config import TrainConfig
+    from training.config import CONFIGS
     from training.train import load_checkpoint
     out = {}
     for name in names:
         (path,) = [p for p in Path(ckpt_dir).glob(f"{name}-*.pt") if re.fullmatch(rf"{name}-[0-9a-f]{{16}}\.pt", p.name)]
-        config = TrainConfig.from_dict(torch.load(path, weights_only=True)["config"])
+        ckpt = torch.load(path, weights_only=True)
+        config = CONFIGS[ckpt["kind"]].from_dict(ckpt["config"])
         loaded = load_checkpoint(path, config)
         assert loaded is not None, f"{path} is not a usable checkpoint"
         out[name] = loaded[0].eval()

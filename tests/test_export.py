@@ -13,10 +13,11 @@ import pytest
 import torch
 
 from conftest import REPO, load_models
-from training.config import IMAGE_SIZE, LATENT_DIM, MODELS, WEIGHT_DTYPE, ModelArgs
+from training.config import IMAGE_SIZE, LATENT_DIM, MODELS, WEIGHT_DTYPE, JudgeConfig, ModelArgs
+from training.judge import Judge
 from training.models import Autoencoder
 
-PARTS = [f"{m}-{p}" for m in MODELS for p in ("encoder", "decoder")]
+PARTS = [f"{m}-{p}" for m in MODELS for p in ("encoder", "decoder")] + ["judge"]
 TOLERANCE = 1e-4
 
 
@@ -37,25 +38,32 @@ def latents(n: int = 16, seed: int = 0) -> np.ndarray:
 
 
 @torch.no_grad()
-def max_diffs(folder, models: dict, images: np.ndarray, codes: np.ndarray) -> dict[str, float]:
-    """Max abs difference TF.js vs PyTorch for each of the four models in `folder`.
-    `images` are (N, 1, 32, 32) as PyTorch takes them; TF.js gets them as NHWC."""
+def max_diffs(folder, models: dict, judge, images: np.ndarray, codes: np.ndarray) -> dict[str, float]:
+    """Max abs difference TF.js vs PyTorch for each model in `folder`. `images` are
+    (N, 1, 32, 32) as PyTorch takes them; TF.js gets them as NHWC. The VAE's encoder gives
+    its mean, then its log-variance."""
     diffs = {}
+    x = torch.from_numpy(images)
     for name, model in models.items():
         model = model.cpu().eval()
-        want = model.encode(torch.from_numpy(images))[0].numpy()
+        mu, logvar = model.encode(x)
+        want = (mu if logvar is None else torch.cat([mu, logvar], 1)).numpy()
         got = tfjs_predict(folder / f"{name}-encoder", images.transpose(0, 2, 3, 1))
-        assert got.shape == (len(images), LATENT_DIM)
+        assert got.shape == (len(images), LATENT_DIM * (1 if logvar is None else 2))
         diffs[f"{name}-encoder"] = float(np.abs(got - want).max())
         want = model.decode(torch.from_numpy(codes)).numpy().transpose(0, 2, 3, 1)
         got = tfjs_predict(folder / f"{name}-decoder", codes)
         assert got.shape == (len(codes), IMAGE_SIZE, IMAGE_SIZE, 1)
         assert got.min() >= 0 and got.max() <= 1
         diffs[f"{name}-decoder"] = float(np.abs(got - want).max())
+    want = torch.softmax(judge.eval()(x), 1).numpy()
+    got = tfjs_predict(folder / "judge", images.transpose(0, 2, 3, 1))
+    assert got.shape == (len(images), 10) and np.allclose(got.sum(1), 1, atol=1e-5)
+    diffs["judge"] = float(np.abs(got - want).max())
     return diffs
 
 
-def test_tiny_build_has_the_four_small_models(tiny_build):
+def test_tiny_build_has_the_five_small_models(tiny_build):
     folder = tiny_build["out"] / "models"
     total = 0
     for part in PARTS:
@@ -67,39 +75,41 @@ def test_tiny_build_has_the_four_small_models(tiny_build):
                   for w in g["weights"]}
         assert stored == {WEIGHT_DTYPE}, part
         total += sum(p.stat().st_size for p in (folder / part).iterdir())
-    print(f"four TF.js models: {total} bytes")
+    print(f"five TF.js models: {total} bytes")
     assert total < 800_000
 
 
 def test_tiny_build_models_match_pytorch(tiny_build, mnist_dir):
     from training.data import load_mnist
     models = load_models(tiny_build["ckpt"])
+    judge = load_models(tiny_build["ckpt"], ["judge"])["judge"]
     _, _, x_test, _ = load_mnist(mnist_dir, train_limit=1, test_limit=8)
     images = np.concatenate([x_test.numpy(), np.zeros((1, 1, IMAGE_SIZE, IMAGE_SIZE))]).astype(np.float32)
-    diffs = max_diffs(tiny_build["out"] / "models", models, images, latents())
+    diffs = max_diffs(tiny_build["out"] / "models", models, judge, images, latents())
     print("max abs diff TF.js vs PyTorch:", diffs)
     assert max(diffs.values()) <= TOLERANCE, diffs
 
 
-def random_models(seed: int = 1) -> dict[str, Autoencoder]:
+def random_models(seed: int = 1) -> tuple[dict[str, Autoencoder], Judge]:
     """Freshly initialised models with unequal widths, so that any transposed copy shows,
-    rounded to the stored precision as training leaves them."""
+    rounded to the stored precision as training leaves them; and a judge."""
     from training.train import round_weights
     torch.manual_seed(seed)
     args = ModelArgs(channels=(5, 7, 6), hidden=11, decoder_hidden=(9, 13))
     models = {"ae": Autoencoder(args), "vae": Autoencoder(ModelArgs(**{**vars(args), "variational": True}))}
-    for m in models.values():
+    judge = Judge(JudgeConfig(channels=(3, 5), hidden=7))
+    for m in (*models.values(), judge):
         round_weights(m)
-    return models
+    return models, judge
 
 
 def test_export_of_random_weights_matches_pytorch(tmp_path):
     from training.export_tfjs import export_models
-    models = random_models()
-    export_models(models, tmp_path)
+    models, judge = random_models()
+    export_models(models, judge, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(PARTS)
     images = np.random.default_rng(2).random((6, 1, IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
-    diffs = max_diffs(tmp_path, models, images, latents(seed=3))
+    diffs = max_diffs(tmp_path, models, judge, images, latents(seed=3))
     assert max(diffs.values()) <= TOLERANCE, diffs
 
 
@@ -118,11 +128,11 @@ def test_uint8_rounding_mirrors_the_converter():
 
 def test_export_refuses_weights_not_rounded_to_stored_precision(tmp_path):
     from training.export_tfjs import export_models
-    models = random_models()
+    models, judge = random_models()
     with torch.no_grad():
         models["vae"].decoder.net[0].bias[0] += 1e-3
     with pytest.raises(ValueError, match="round"):
-        export_models(models, tmp_path)
+        export_models(models, judge, tmp_path)
 
 
 def test_export_refuses_a_wrong_weight_copy(tmp_path, monkeypatch):
@@ -137,4 +147,4 @@ def test_export_refuses_a_wrong_weight_copy(tmp_path, monkeypatch):
 
     monkeypatch.setattr(export_tfjs, "_encoder", chw_fc)
     with pytest.raises(RuntimeError, match="differs from PyTorch"):
-        export_tfjs.export_models(random_models(), tmp_path)
+        export_tfjs.export_models(*random_models(), tmp_path)

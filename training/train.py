@@ -192,8 +192,8 @@ def train(config: TrainConfig, x_train, x_test, device: torch.device, log=tqdm.w
 
 
 def save_checkpoint(model: torch.nn.Module, metrics: dict, config: TrainConfig | JudgeConfig, path: Path) -> None:
-    save_atomic({"model": model.state_dict(), "config": config.to_dict(), "key": config.key(),
-                 "metrics": metrics}, path)
+    save_atomic({"model": model.state_dict(), "kind": config.kind, "config": config.to_dict(),
+                 "key": config.key(), "metrics": metrics}, path)
 
 
 def _child_setup(parent: int, libc) -> None:
