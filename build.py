@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 import store
-from training.config import (DATA_ENV, MODELS, REPO, JudgeConfig, ModelArgs, TrainConfig, digest,
-                             source_digest)
+from training.config import (DATA_ENV, MODELS, REPO, SWEEP_BETAS, SWEEP_DIMS, JudgeConfig, ModelArgs,
+                             TrainConfig, digest, families, source_digest)
 from training.errors import UserError
 
 NODE_MODULES = REPO / "node_modules"
@@ -54,9 +54,11 @@ FIGURE_CODE = ["training/figure_data.py", "training/evaluation.py", "training/in
                "training/config.py", "training/models.py", "training/judge.py", "article/palette.json"]
 EXPORT_CODE = ["training/export_tfjs.py", "training/models.py", "training/judge.py", "training/train.py",
                "training/config.py"]
-TRAINED = (*MODELS, "judge")   # the checkpoints every stage is made from
+SWEEP_CODE = ["training/sweep.py", "training/evaluation.py", "training/figure_data.py", "training/stills.py",
+              "training/judge.py", "training/models.py", "training/config.py"]
+MAIN = (*MODELS, "judge")      # the checkpoints the figures and the TF.js models are made from
 DEVICES = "auto, cpu, cuda or cuda:N"
-FIGURE_PAGES = ("map", "explorer", "recon", "traversals", "dice")   # figures with a page of their own
+FIGURE_PAGES = ("map", "explorer", "recon", "traversals", "dice", "sweep")   # figures with a page of their own
 
 
 def log(msg: str) -> None:
@@ -64,19 +66,29 @@ def log(msg: str) -> None:
     tqdm.write(msg, file=sys.stderr)
 
 
-def configs(args) -> dict[str, TrainConfig | JudgeConfig]:
+def configs(args) -> tuple[dict[str, TrainConfig | JudgeConfig], list[str]]:
+    """Every model the build trains, by name (the main pair, the judge and the sweep's
+    families, which include the main pair), and the names of the sweep's models."""
     data = dict(seed=args.seed, train_limit=args.train_limit, test_limit=args.test_limit)
     base = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, **data)
-    return {"ae": TrainConfig(model=ModelArgs(variational=False), beta=1.0, **base),
-            "vae": TrainConfig(model=ModelArgs(variational=True), beta=args.beta, **base),
-            "judge": JudgeConfig(**data)}
+    main = {"ae": TrainConfig(model=ModelArgs(variational=False), beta=1.0, **base),
+            "vae": TrainConfig(model=ModelArgs(variational=True), beta=args.beta, **base)}
+    sweep = families(main, args.sweep_dims, args.sweep_betas) if args.sweep_dims or args.sweep_betas else []
+    return {**main, "judge": JudgeConfig(**data), **{c.name: c for c in sweep}}, [c.name for c in sweep]
 
 
-def stage_keys(ckpts: dict[str, Path], seed: int) -> dict[str, str]:
-    """Cache keys of the figure data and the TF.js models made from these checkpoints."""
-    models = digest(*[store.file_hash(ckpts[n]) for n in TRAINED])
-    return {"figures": digest(models, source_digest(FIGURE_CODE), str(seed)),
-            "tfjs": digest(models, source_digest(EXPORT_CODE))}
+def stage_plan(sweep: list[str]) -> dict[str, tuple[list[str], list[str]]]:
+    """stage -> (the checkpoints it is made from, the code that shapes it)."""
+    plan = {"figures": (list(MAIN), FIGURE_CODE), "tfjs": (list(MAIN), EXPORT_CODE)}
+    if sweep:
+        plan["sweep"] = ([*sweep, "judge"], SWEEP_CODE)
+    return plan
+
+
+def stage_keys(sweep: list[str], ckpts: dict[str, Path], seed: int) -> dict[str, str]:
+    """Cache keys of the stages made from these checkpoints."""
+    return {stage: digest(*[store.file_hash(ckpts[n]) for n in names], source_digest(code), str(seed))
+            for stage, (names, code) in stage_plan(sweep).items()}
 
 
 def build(args, check=lambda: None) -> dict:
@@ -90,17 +102,18 @@ def build(args, check=lambda: None) -> dict:
     out = Path(args.out).resolve()
     cache = store.Cache(args.cache_dir, log, check)
     store.remove_stale(Path(args.ckpt_dir))
-    report = {"trained": [], "loaded_models": False, "figures_computed": False, "exported": False}
-    cfgs = configs(args)
-    ckpts = {n: Path(args.ckpt_dir) / cfgs[n].checkpoint_name() for n in TRAINED}
+    report = {"trained": [], "loaded_models": False, "figures_computed": False, "exported": False,
+              "sweep_computed": False}
+    cfgs, sweep = configs(args)
+    ckpts = {n: Path(args.ckpt_dir) / c.checkpoint_name() for n, c in cfgs.items()}
     keys = None
     if not args.retrain and all(p.is_file() for p in ckpts.values()):
-        keys = stage_keys(ckpts, args.seed)
+        keys = stage_keys(sweep, ckpts, args.seed)
         if not all(cache.ready(stage, key) for stage, key in keys.items()):
             keys = None
     if keys is None:
-        keys = compute_stages(args, cfgs, ckpts, cache, report)
-    fig_dir, tfjs_dir = cache.path("figures", keys["figures"]), cache.path("tfjs", keys["tfjs"])
+        keys = compute_stages(args, cfgs, sweep, ckpts, cache, report)
+    stages = {stage: cache.path(stage, key) for stage, key in keys.items()}
 
     # the site, assembled next to its final place, checked and swapped in
     stage = out.with_name(f".{out.name}.{os.getpid()}.tmp")
@@ -110,7 +123,7 @@ def build(args, check=lambda: None) -> dict:
     stage.mkdir(parents=True)
     (stage / store.STAMP).write_text(store.STAMP_TEXT)   # so that a stale one can be cleaned
     try:
-        assemble(stage, fig_dir, tfjs_dir, cfgs)
+        assemble(stage, stages, cfgs)
         store.publish(stage, out, check)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -119,7 +132,8 @@ def build(args, check=lambda: None) -> dict:
     return report
 
 
-def compute_stages(args, cfgs: dict, ckpts: dict, cache: store.Cache, report: dict) -> dict[str, str]:
+def compute_stages(args, cfgs: dict, sweep: list[str], ckpts: dict, cache: store.Cache,
+                   report: dict) -> dict[str, str]:
     """Train or load the models, then make whichever cached stage is missing."""
     from training.data import load_mnist
     from training.train import train_models
@@ -128,17 +142,17 @@ def compute_stages(args, cfgs: dict, ckpts: dict, cache: store.Cache, report: di
     xtr, ytr, xte, yte = load_mnist(Path(args.data_dir), args.train_limit, args.test_limit)
 
     # 1. models: reuse good checkpoints, train the rest
-    trained = train_models([cfgs[n] for n in TRAINED], Path(args.data_dir), Path(args.ckpt_dir),
+    trained = train_models(list(cfgs.values()), Path(args.data_dir), Path(args.ckpt_dir),
                            args.device, retrain=args.retrain, log=log, progress=not args.quiet)
     report["loaded_models"] = True
     models, metrics = {}, {}
-    for name in TRAINED:
+    for name in cfgs:
         models[name], metrics[name], was_trained = trained[name]
         if was_trained:
             report["trained"].append(name)
         summary = ", ".join(f"{k} {v:.4g}" for k, v in metrics[name].items() if k.startswith("test_") and isinstance(v, float))
         log(f"{name}: {'trained' if was_trained else 'reused checkpoint'} ({summary})")
-    keys = stage_keys(ckpts, args.seed)
+    keys = stage_keys(sweep, ckpts, args.seed)
 
     # 2. figure data, static figure renders, and the metrics the page quotes
     def make_figures(folder: Path):
@@ -149,7 +163,7 @@ def compute_stages(args, cfgs: dict, ckpts: dict, cache: store.Cache, report: di
         data, numbers, pca_bytes, pictures = figure_data(pair, models["judge"], xtr, ytr, xte, yte, args.seed)
         (folder / "figure-data.json").write_text(json.dumps(data, separators=(",", ":")))
         (folder / "pca.bin").write_bytes(pca_bytes)
-        (folder / "metrics.json").write_text(json.dumps({**metrics, **numbers}))
+        (folder / "metrics.json").write_text(json.dumps({**{n: metrics[n] for n in MAIN}, **numbers}))
         render_stills(data, pca_bytes, pictures, folder / "img")
 
     report["figures_computed"] = cache.make("figures", keys["figures"], make_figures)[1]
@@ -161,17 +175,31 @@ def compute_stages(args, cfgs: dict, ckpts: dict, cache: store.Cache, report: di
         export_models({m: models[m] for m in MODELS}, models["judge"], folder)
 
     report["exported"] = cache.make("tfjs", keys["tfjs"], make_tfjs)[1]
+
+    # 4. the sweep: every family model measured like the main pair
+    def make_sweep(folder: Path):
+        from training.stills import render_sweep
+        from training.sweep import measure_sweep
+        log("measuring the sweep's models with the judge")
+        entries = measure_sweep([cfgs[n] for n in sweep], models, metrics, models["judge"], xtr, args.seed)
+        (folder / "sweep.json").write_text(json.dumps(entries))
+        (folder / "img").mkdir()
+        main = {"latent_dim": cfgs["vae"].model.latent_dim, "beta": cfgs["vae"].beta}
+        render_sweep(entries, main, folder / "img" / "sweep.png")
+
+    if "sweep" in keys:
+        report["sweep_computed"] = cache.make("sweep", keys["sweep"], make_sweep)[1]
     return keys
 
 
-def assemble(stage: Path, fig_dir: Path, tfjs_dir: Path, cfgs: dict) -> None:
+def assemble(stage: Path, stages: dict[str, Path], cfgs: dict) -> None:
     from article.context import page_context
     from article.render import render
     for src, _ in LIBRARIES:
         if not (NODE_MODULES / src).is_file():
             raise UserError(f"{src} is missing from node_modules: run `npm ci` in {REPO}")
-    skip = shutil.ignore_patterns(store.MANIFEST)
-    shutil.copytree(tfjs_dir, stage / "models", ignore=skip)
+    fig_dir = stages["figures"]
+    shutil.copytree(stages["tfjs"], stage / "models", ignore=shutil.ignore_patterns(store.MANIFEST))
     shutil.copytree(fig_dir / "img", stage / "img")
     for src in sorted((REPO / "article" / "diagrams").glob("*.svg")):  # hand-made diagrams
         shutil.copy(src, stage / "img" / src.name)
@@ -189,15 +217,18 @@ def assemble(stage: Path, fig_dir: Path, tfjs_dir: Path, cfgs: dict) -> None:
     for css in (REPO / "article").glob("*.css"):
         shutil.copy(css, stage / css.name)
     metrics = json.loads((fig_dir / "metrics.json").read_text())
-    public = {k: ({m: v for m, v in part.items() if m != "history"} if k in TRAINED else part)
+    if "sweep" in stages:
+        metrics["sweep"] = json.loads((stages["sweep"] / "sweep.json").read_text())
+        shutil.copy(stages["sweep"] / "img" / "sweep.png", stage / "img" / "sweep.png")
+    public = {k: ({m: v for m, v in part.items() if m != "history"} if k in MAIN else part)
               for k, part in metrics.items()}
     (stage / "metrics.json").write_text(json.dumps(public, indent=1))
-    context = page_context(public, metrics, data, {k: c.to_dict() for k, c in cfgs.items()}, stage)
+    context = page_context(public, metrics, data, {k: cfgs[k].to_dict() for k in MAIN}, stage)
     context["scripts"] = SCRIPTS
     context["modules"] = sorted(f"js/{p.name}" for p in (REPO / "article" / "js").glob("*.js"))
     pages = {"index.html": ("index.html.j2", {**context, "base": ""}),
              **{f"figure-{name}.html": ("figure.html.j2", {**context, "figure": name, "base": "index.html"})
-                for name in FIGURE_PAGES}}
+                for name in FIGURE_PAGES if name != "sweep" or "sweep" in stages}}
     for page, html in render(pages, NODE_MODULES).items():
         (stage / page).write_text(html, encoding="utf-8")
 
@@ -255,6 +286,18 @@ def number(kind, least, what: str, strict: bool = False, most=math.inf):
     return parse
 
 
+def number_list(kind, least, what: str):
+    """An argparse type: comma-separated numbers, each a finite `kind` >= least; '' is none."""
+    one = number(kind, least, f"must be {what}")
+
+    def parse(text: str) -> tuple:
+        try:
+            return tuple(sorted({one(part.strip()) for part in text.split(",") if part.strip()}))
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(f"must be {what}, separated by commas, not {text!r}") from None
+    return parse
+
+
 def cuda_available() -> bool:
     """Whether a CUDA device can be used, asked of the driver directly (fast: no torch)."""
     import ctypes
@@ -300,6 +343,11 @@ def parse_args(argv=None):
                    help="use only N training images (0: all)")
     p.add_argument("--test-limit", type=number(int, 0, "must be a whole number >= 0"), default=0,
                    help="use only N test images (0: all)")
+    p.add_argument("--sweep-dims", type=number_list(int, 1, "whole numbers >= 1"), default=",".join(map(str, SWEEP_DIMS)),
+                   help="latent sizes of the sweep's AE and VAE pairs, comma-separated (with --sweep-betas '' "
+                        "and this '', no sweep)")
+    p.add_argument("--sweep-betas", type=number_list(float, 0, "numbers >= 0"), default=",".join(f"{b:g}" for b in SWEEP_BETAS),
+                   help="betas of the sweep's extra VAEs at the main latent size, comma-separated")
     p.add_argument("--retrain", action="store_true", help="train even if a matching checkpoint exists")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--serve", action="store_true", help="after building, serve the site on 127.0.0.1")

@@ -9,8 +9,10 @@ import re
 import threading
 from pathlib import Path
 
-# one epoch on 512 images: a real build in seconds (numbers meaningless, every path taken)
-TINY = ["--epochs", "1", "--train-limit", "512", "--test-limit", "256", "--quiet"]
+# one epoch on 512 images and a sweep of two latent sizes and one beta: a real build in
+# seconds (numbers meaningless, every path taken)
+TINY = ["--epochs", "1", "--train-limit", "512", "--test-limit", "256", "--sweep-dims", "2,4",
+        "--sweep-betas", "0.5", "--quiet"]
 # Debian's chromium, never a downloaded browser; without the networking flags Chromium
 # keeps trying to reach hosts this machine cannot reach
 CHROMIUM = "/usr/bin/chromium"

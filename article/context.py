@@ -18,7 +18,7 @@ MIB = 1 << 20
 # The dice figure's grids, in the order the text discusses them
 DICE_SHOWN = ("vae_prior", "ae_prior", "ae_fitted", "ae_mixture")
 # Figures in page order: their numbers, and the ones that are also pages of their own
-FIGURES = ("ae", "vae", "reparam", "map", "explorer", "recon", "traversals", "dice")
+FIGURES = ("ae", "vae", "reparam", "map", "explorer", "recon", "traversals", "dice", "sweep")
 SAMPLER_NAMES = {"prior": "N(0, I)", "fitted": "fitted normal", "mixture": "fitted mixture"}
 CLOSE = 0.05          # shares within this of each other are "about the same" in the prose
 
@@ -78,6 +78,36 @@ def traversals(metrics: dict, data: dict) -> dict:
     return out
 
 
+def sweep(entries: list[dict], main: dict) -> dict | None:
+    """The sweep's table and the trends its prose states: per latent size the AE and the VAE
+    with the main beta, and the main latent size's VAEs by beta."""
+    if not entries:
+        return None
+    by = {(e["model"], e["latent_dim"], e["beta"]): e for e in entries}
+    dims = sorted({e["latent_dim"] for e in entries})
+    pairs = [{"d": d, "ae": by.get(("ae", d, None)), "vae": by.get(("vae", d, main["beta"]))} for d in dims]
+    pairs = [p for p in pairs if p["ae"] and p["vae"]]
+    betas = sorted((e for e in entries if e["model"] == "vae" and e["latent_dim"] == main["latent_dim"]),
+                   key=lambda e: e["beta"])
+    share = lambda e, kind: e["sampling"][kind]["recognisable"]   # noqa: E731
+    out = {"rows": sorted(entries, key=lambda e: (e["model"] != "ae", e["latent_dim"], e["beta"] or 0)),
+           "pairs": pairs, "betas": betas, "main": main}
+    if len(pairs) >= 2:
+        lo, hi = pairs[0], pairs[-1]
+        out.update(lo=lo, hi=hi,
+                   ae_prior_falls=share(hi["ae"], "prior") < share(lo["ae"], "prior") - CLOSE,
+                   vae_prior_span=(min(share(p["vae"], "prior") for p in pairs), max(share(p["vae"], "prior") for p in pairs)),
+                   mixture_close=sum(share(p["ae"], "mixture") >= share(p["vae"], "prior") - CLOSE for p in pairs),
+                   gap_grows=(hi["vae"]["test_recon_bce_784"] - hi["ae"]["test_recon_bce_784"])
+                   > (lo["vae"]["test_recon_bce_784"] - lo["ae"]["test_recon_bce_784"]))
+    two = next((p for p in pairs if p["d"] == 2), None)
+    if two and main["latent_dim"] != 2:
+        ref = next(p for p in pairs if p["d"] == main["latent_dim"])
+        out["two"] = {"ae": two["ae"], "vae": ref["vae"],
+                      "recon_as_good": two["ae"]["test_recon_bce_784"] <= ref["vae"]["test_recon_bce_784"]}
+    return out
+
+
 def compare(a: float, b: float) -> str:
     """'about the same as', 'more than' or 'less than': how share a stands to share b."""
     return "about the same as" if abs(a - b) <= CLOSE else ("more than" if a > b else "less than")
@@ -114,7 +144,8 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
             "data": {k: v for k, v in data.items() if k != "inputs"}, "inputs": data["inputs"],
             "info": info_theory(public), "config": config, "d": derived,
             "dice": dice(public, data), "traversals": traversals(public, data),
+            "sweep": sweep(public.get("sweep", []), {"latent_dim": LATENT_DIM, "beta": config["vae"]["beta"]}),
             "fig": {name: k for k, name in enumerate(FIGURES, 1)}, "sampler_names": SAMPLER_NAMES,
-            "grid_columns": GRID_COLUMNS,
+            "grid_columns": GRID_COLUMNS, "close_points": 100 * CLOSE,
             "log10": math.log(10), "model_mib": model_bytes / MIB, "preload": preload, "stills": sorted(p.name for p in (site / "img").glob("*")),
             "date": datetime.date.today()}

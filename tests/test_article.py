@@ -16,10 +16,10 @@ from training.config import FLOAT_BITS, LATENT_DIM, MNIST_SIZE, PIXEL_BITS
 
 # The brief's sections 1-11 (title block, abstract, ..., conclusion, references, acknowledgements)
 SECTIONS = ["title", "abstract", "autoencoders", "ae-as-generator", "vae", "reparameterisation", "relatives",
-            "latent-from-above", "latent-explorer", "findings", "drawbacks", "information", "conclusion",
+            "latent-from-above", "latent-explorer", "findings", "drawbacks", "beyond", "information", "conclusion",
             "appendix", "references", "acknowledgements"]
-FIGURES = ["fig-ae", "fig-vae", "fig-reparam", "fig-map", "fig-explorer", "fig-recon", "fig-traversals", "fig-dice"]
-FIGURE_PAGES = ["map", "explorer", "recon", "traversals", "dice"]
+FIGURES = ["fig-ae", "fig-vae", "fig-reparam", "fig-map", "fig-explorer", "fig-recon", "fig-traversals", "fig-dice", "fig-sweep"]
+FIGURE_PAGES = ["map", "explorer", "recon", "traversals", "dice", "sweep"]
 CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
        "base-uri 'self'; form-action 'none'")
@@ -121,7 +121,7 @@ def test_measured_numbers_in_the_prose_equal_metrics_json(doc, site):
         assert shown_matches(shown[key], lookup(metrics, path), percent=True), (key, shown[key])
     assert shown_matches(shown["sigma"], metrics["sigma"]["median"])
     assert shown_matches(shown["target_entropy"], metrics["target_entropy_784"])
-    samplers = [el for el in doc.iter() if el.get("data-sampler") and el.get("data-value")]
+    samplers = [el for el in doc.iter() if el.get("data-sampler") and el.get("data-value") and el.get("class") == "num"]
     assert {el.get("data-sampler") for el in samplers} >= {"vae_prior", "ae_prior", "ae_fitted"}
     for el in samplers:
         want = metrics["sampling"][el.get("data-sampler")]["recognisable"]
@@ -241,4 +241,24 @@ def test_map_draws_both_models_and_legend_highlights(page, server):
     page.mouse.move(0, 0)
     assert buttons.nth(7).get_attribute("aria-pressed") == "true"
     assert root.get_attribute("data-highlight") == "7"
+    assert page.errors == [] and page.foreign == []
+
+
+def test_sweep_figure_renders_and_equals_metrics_json(page, server, site, doc):
+    metrics = json.loads((site / "metrics.json").read_text())
+    rows = [tr for tr in by_id(doc)["sweep-table"].iter("tr") if tr.get("data-model")]
+    assert len(rows) == len(metrics["sweep"])
+    entries = {(e["model"], e["latent_dim"], e["beta"]): e for e in metrics["sweep"]}
+    for tr in rows:
+        beta = float(tr.get("data-beta")) if tr.get("data-beta") else None
+        e = entries[(tr.get("data-model"), int(tr.get("data-latent-dim")), beta)]
+        cells = [td for td in tr.iter("td") if td.get("data-value")]
+        assert float(cells[0].get("data-value")) == e["test_recon_bce_784"]
+        for td in cells[1:]:
+            want = e["sampling"][td.get("data-sampler")]["recognisable"]
+            assert float(td.get("data-value")) == want and shown_matches(text(td), want, percent=True)
+    page.goto(server)
+    img = page.locator('#fig-sweep img[src="img/sweep.png"]')
+    img.scroll_into_view_if_needed()
+    assert img.evaluate("el => el.complete && el.naturalWidth") > 600
     assert page.errors == [] and page.foreign == []

@@ -249,4 +249,24 @@ def test_tiny_build_writes_metrics_and_figure_data(tiny_build):
     assert {f"digit {d}" for d in range(10)} <= names
     for item in figs["inputs"]:
         assert len(item["codes"]["ae"]) == len(item["codes"]["vae"]) == LATENT_DIM
-    assert sorted(p.name.split("-")[0] for p in tiny_build["ckpt"].glob("*.pt")) == ["ae", "judge", "vae"]
+    names = sorted(p.name.rsplit("-", 1)[0] for p in tiny_build["ckpt"].glob("*.pt"))
+    assert names == ["ae", "ae-d2", "judge", "vae", "vae-b0.5", "vae-d2"]
+
+
+def test_tiny_sweep_writes_every_key(tiny_build):
+    """The tiny build's sweep: two latent sizes and one extra beta, every entry complete, and
+    its main-pair entries equal to the main pair's own measurements."""
+    metrics = load_json(tiny_build["out"] / "metrics.json")
+    sweep = metrics["sweep"]
+    assert sorted((e["model"], e["latent_dim"], e["beta"]) for e in sweep) == [
+        ("ae", 2, None), ("ae", 4, None), ("vae", 2, 1.0), ("vae", 4, 0.5), ("vae", 4, 1.0)]
+    for e in sweep:
+        assert e["test_recon_bce_784"] > 0 and (e["test_kl"] is None) == (e["model"] == "ae")
+        for kind in ("prior", "fitted", "mixture"):
+            assert set(e["sampling"][kind]) == {"recognisable", "class_entropy"}
+            assert 0 <= e["sampling"][kind]["recognisable"] <= 1
+    for e in sweep:
+        if e["latent_dim"] == LATENT_DIM and e["beta"] in (None, 1.0):
+            assert e["test_recon_bce_784"] == metrics[e["model"]]["test_recon_bce_784"]
+            for kind in ("prior", "fitted", "mixture"):
+                assert e["sampling"][kind]["recognisable"] == metrics["sampling"][f"{e['model']}_{kind}"]["recognisable"]

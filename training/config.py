@@ -72,8 +72,8 @@ class TrainConfig:
     names the checkpoint."""
     model: ModelArgs = field(default_factory=ModelArgs)
     epochs: int = 16
-    batch_size: int = 128
-    lr: float = 2e-3              # peak learning rate of the one-cycle schedule
+    batch_size: int = 256
+    lr: float = 8e-3              # peak learning rate of the one-cycle schedule
     beta: float = 1.0             # weight of the KL term (VAE only; 1 = the ELBO)
     seed: int = 0
     train_limit: int = 0          # use only the first N training images (0 = all 60,000)
@@ -129,3 +129,22 @@ class JudgeConfig:
 
 
 CONFIGS = {c.kind: c for c in (TrainConfig, JudgeConfig)}
+
+# The sweep: AE and VAE pairs at these latent sizes, and VAEs at these betas with the main
+# latent size, all trained by the main pair's recipe (training/sweep.py measures them).
+SWEEP_DIMS = (2, 4, 8, 16)
+SWEEP_BETAS = (0.25, 0.5, 4.0)
+
+
+def families(main: dict[str, TrainConfig], dims=SWEEP_DIMS, betas=SWEEP_BETAS) -> list[TrainConfig]:
+    """Configs of the sweep: an AE and a VAE per latent size in `dims`, and VAEs at the main
+    latent size with each beta in `betas`; everything else is the main pair's, so the main
+    pair is one of them whenever `dims` holds its latent size."""
+    out = []
+    for d in dims:
+        for name in ("ae", "vae"):
+            base = main[name]
+            out.append(dataclasses.replace(base, model=dataclasses.replace(base.model, latent_dim=d)))
+    for beta in betas:
+        out.append(dataclasses.replace(main["vae"], beta=float(beta)))
+    return list({c.name: c for c in out}.values())

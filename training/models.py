@@ -55,8 +55,12 @@ class Decoder(nn.Module):
             layers += [nn.Linear(w_in, w_out), nn.ReLU()]
         self.net = nn.Sequential(*layers, nn.Linear(widths[-1], MNIST_SIZE * MNIST_SIZE))
 
+    def digit(self, z):                             # (B, latent_dim) -> logits (B, 784)
+        """Logits of the central 28x28 pixels, row by row: all that training needs."""
+        return self.net(z)
+
     def forward(self, z):                           # (B, latent_dim) -> logits (B, 1, 32, 32)
-        logits = self.net(z).view(-1, 1, MNIST_SIZE, MNIST_SIZE)  # (B, 1, 28, 28)
+        logits = self.digit(z).view(-1, 1, MNIST_SIZE, MNIST_SIZE)  # (B, 1, 28, 28)
         return F.pad(logits, (PAD,) * 4, value=BORDER_LOGIT)
 
 
@@ -86,10 +90,11 @@ class Autoencoder(nn.Module):
         return torch.sigmoid(self.decoder(z))
 
     def forward(self, x):
-        """Returns (logits, mu, logvar); z is sampled only for a VAE in training mode."""
+        """Returns (logits of the digit's 28x28 pixels (B, 784), mu, logvar); z is sampled
+        only for a VAE in training mode."""
         mu, logvar = self.encode(x)
         z = self.reparameterize(mu, logvar) if (logvar is not None and self.training) else mu
-        return self.decoder(z), mu, logvar
+        return self.decoder.digit(z), mu, logvar
 
 
 def kl_divergence(mu, logvar):
@@ -98,14 +103,21 @@ def kl_divergence(mu, logvar):
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=1)
 
 
-def recon_bce(logits, x):
-    """Summed binary cross-entropy per image, shape (B,): -log p(x|z) for Bernoulli pixels."""
-    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+def digit(x):
+    """(B, 1, 32, 32) images -> (B, 784): the central 28x28 pixels, where the digit is."""
+    return x[:, 0, PAD:-PAD, PAD:-PAD].flatten(1)
 
 
-def loss_terms(model: Autoencoder, x, beta: float = 1.0):
-    """Mean over the batch of (loss, recon, kl); kl is zero for the AE."""
+def recon_bce(logits, target):
+    """Summed binary cross-entropy per image, shape (B,): -log p(x|z) for Bernoulli pixels;
+    logits and target (B, 784), the digit's pixels."""
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(1)
+
+
+def loss_terms(model: Autoencoder, x, beta: float = 1.0, target=None):
+    """Mean over the batch of (loss, recon, kl); kl is zero for the AE. `target` is
+    digit(x), when the caller has it already."""
     logits, mu, logvar = model(x)
-    recon = recon_bce(logits, x).mean()
+    recon = recon_bce(logits, digit(x) if target is None else target).mean()
     kl = kl_divergence(mu, logvar).mean() if logvar is not None else torch.zeros(())
     return recon + beta * kl, recon, kl

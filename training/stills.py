@@ -66,3 +66,52 @@ def render_stills(data: dict, pca_bytes: bytes, pictures: dict, out_dir: Path) -
     for model, images in pictures["traversals"].items():
         dim, steps = images.shape[:2]
         save_grid(images.reshape(dim * steps, *images.shape[2:]), out_dir / f"traversal-{model}.png", steps)
+
+
+SAMPLER_STYLE = {("vae", "prior"): ("VAE, N(0, I)", "#1f77b4", "-"), ("ae", "prior"): ("AE, N(0, I)", "#d62728", "-"),
+                 ("ae", "fitted"): ("AE, fitted normal", "#d62728", "--"),
+                 ("ae", "mixture"): ("AE, fitted mixture", "#d62728", ":"),
+                 ("vae", "fitted"): ("VAE, fitted normal", "#1f77b4", "--")}
+
+
+def render_sweep(entries: list[dict], main: dict, path: Path) -> None:
+    """Three panels: recognisable samples against latent size per sampler, reconstruction
+    against latent size, and the VAEs of the main latent size as a rate-distortion curve.
+    `main` is {"latent_dim", "beta"} of the main pair, marked in the panels."""
+    pairs = sorted((e for e in entries if e["model"] == "ae" or e["beta"] == main["beta"]),
+                   key=lambda e: e["latent_dim"])
+    dims = sorted({e["latent_dim"] for e in pairs})
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.9), dpi=110)
+    ax = axes[0]
+    for (model, kind), (label, colour, style) in SAMPLER_STYLE.items():
+        xs = [e["latent_dim"] for e in pairs if e["model"] == model]
+        ys = [100 * e["sampling"][kind]["recognisable"] for e in pairs if e["model"] == model]
+        ax.plot(xs, ys, style, color=colour, marker="o", ms=4, label=label)
+    ax.set(xscale="log", xticks=dims, xticklabels=dims, ylim=(0, 100), xlabel="latent values",
+           ylabel="recognisable samples (%)", title="Sampling")
+    ax.minorticks_off()
+    ax.legend(fontsize=8, frameon=False)
+    ax = axes[1]
+    for model, colour in (("ae", "#d62728"), ("vae", "#1f77b4")):
+        xs = [e["latent_dim"] for e in pairs if e["model"] == model]
+        ax.plot(xs, [e["test_recon_bce_784"] for e in pairs if e["model"] == model], "-o", ms=4,
+                color=colour, label=model.upper())
+    ax.set(xscale="log", xticks=dims, xticklabels=dims, xlabel="latent values",
+           ylabel="test cross-entropy (nats)", title="Reconstruction")
+    ax.minorticks_off()
+    ax.legend(fontsize=8, frameon=False)
+    ax = axes[2]
+    betas = sorted((e for e in entries if e["model"] == "vae" and e["latent_dim"] == main["latent_dim"]),
+                   key=lambda e: e["beta"])
+    ax.plot([e["test_kl"] for e in betas], [e["test_recon_bce_784"] for e in betas], "-o", ms=4, color="#1f77b4")
+    for e in betas:
+        mark = e["beta"] == main["beta"]
+        ax.annotate(f"β = {e['beta']:g}" + (" (main)" if mark else ""), (e["test_kl"], e["test_recon_bce_784"]),
+                    textcoords="offset points", xytext=(6, 4), fontsize=8, weight="bold" if mark else "normal")
+    ax.set(xlabel="rate: KL (nats)", ylabel="distortion: cross-entropy (nats)",
+           title=f"VAEs with {main['latent_dim']} latent values")
+    for ax in axes:
+        ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

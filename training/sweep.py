@@ -1,0 +1,37 @@
+"""Beyond one setting: families of AEs and VAEs over latent sizes and betas, trained by
+the main pair's recipe and measured like it, so that the article can say whether what
+it shows is a property of autoencoders or of one setting.
+
+training/config.py lists the families' configs (the main pair among them);
+`measure_sweep` scores each trained model with the judge: reconstruction (from the mean code), rate (the VAE's KL)
+and how recognisable its samples are under each sampler of training/evaluation.py.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .config import TrainConfig
+from .evaluation import SAMPLERS, encode, sampling
+from .figure_data import axis_summary
+
+def measure_sweep(configs: list[TrainConfig], models: dict, metrics: dict, judge, x_train,
+                  seed: int = 0) -> list[dict]:
+    """One entry per model: its settings, test reconstruction and rate, and for each sampler
+    the share of recognisable draws and their class entropy."""
+    entries = []
+    for config in configs:
+        model = models[config.name]
+        codes = encode(model, x_train)[0]
+        d = config.model.latent_dim
+        ranges = np.array([axis_summary(codes[:, i])["range"] for i in range(d)])   # as the explorer's axes
+        scores = sampling({config.name: model}, judge, {config.name: codes}, {config.name: ranges}, seed)
+        m = metrics[config.name]
+        entries.append({
+            "name": config.name, "model": "vae" if config.model.variational else "ae", "latent_dim": d,
+            "beta": config.beta if config.model.variational else None,
+            "test_recon_bce_784": m["test_recon_bce_784"], "test_kl": m.get("test_kl"),
+            "test_neg_elbo_784": m.get("test_neg_elbo_784"),
+            "sampling": {kind: {"recognisable": scores[f"{config.name}_{kind}"]["recognisable"],
+                                "class_entropy": scores[f"{config.name}_{kind}"]["class_entropy"]}
+                         for kind in SAMPLERS}})
+    return entries
