@@ -142,7 +142,7 @@ def compute_stages(args, cfgs: dict, sweep: list[str], ckpts: dict, cache: store
     xtr, ytr, xte, yte = load_mnist(Path(args.data_dir), args.train_limit, args.test_limit)
 
     # 1. models: reuse good checkpoints, train the rest
-    trained = train_models(list(cfgs.values()), Path(args.data_dir), Path(args.ckpt_dir),
+    trained = train_models(cfgs, Path(args.data_dir), Path(args.ckpt_dir),
                            args.device, retrain=args.retrain, log=log, progress=not args.quiet)
     report["loaded_models"] = True
     models, metrics = {}, {}

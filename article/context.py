@@ -147,5 +147,6 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
             "sweep": sweep(public.get("sweep", []), {"latent_dim": LATENT_DIM, "beta": config["vae"]["beta"]}),
             "fig": {name: k for k, name in enumerate(FIGURES, 1)}, "sampler_names": SAMPLER_NAMES,
             "grid_columns": GRID_COLUMNS, "close_points": 100 * CLOSE,
+            "threshold_pct": 100 * data["judge"]["threshold"],
             "log10": math.log(10), "model_mib": model_bytes / MIB, "preload": preload, "stills": sorted(p.name for p in (site / "img").glob("*")),
             "date": datetime.date.today()}

@@ -106,18 +106,19 @@ def test_one_epoch_lowers_loss_and_checkpoint_is_reused(mnist_dir, tmp_path):
     _, _, xte, _ = load_mnist(mnist_dir, cfg.train_limit, cfg.test_limit)
     torch.manual_seed(cfg.seed)
     before = evaluate(Autoencoder(cfg.model), xte)["test_neg_elbo_784"]   # same init as training
-    first = train_models([cfg], mnist_dir, tmp_path, "cpu", progress=False)
-    model, metrics, trained = first[cfg.name]
+    first = train_models({"one": cfg, "same": cfg}, mnist_dir, tmp_path, "cpu", progress=False)
+    model, metrics, trained = first["one"]
+    assert first["same"][1] is metrics                                  # one config, one run
     assert trained and metrics["test_neg_elbo_784"] < before
     assert (tmp_path / cfg.checkpoint_name()).exists()
     assert metrics["test_neg_elbo_784"] == pytest.approx(metrics["test_elbo_recon_784"] + metrics["test_kl"])
     # the same config is served from the checkpoint, rebuilt from its model args
-    again, metrics2, trained2 = train_models([cfg], mnist_dir, tmp_path, "cpu", progress=False)[cfg.name]
+    again, metrics2, trained2 = train_models({"one": cfg}, mnist_dir, tmp_path, "cpu", progress=False)["one"]
     assert not trained2 and metrics2 == metrics
     for a, b in zip(model.state_dict().values(), again.state_dict().values()):
         assert torch.equal(a, b)
     # --retrain trains again, from the same seed to the same weights
-    third, _, trained3 = train_models([cfg], mnist_dir, tmp_path, "cpu", retrain=True, progress=False)[cfg.name]
+    third, _, trained3 = train_models({"one": cfg}, mnist_dir, tmp_path, "cpu", retrain=True, progress=False)["one"]
     assert trained3 and all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
                                                                third.state_dict().values()))
 
@@ -164,7 +165,7 @@ def test_unreadable_or_non_finite_checkpoint_is_reported_and_retrained(mnist_dir
     assert "non-finite" in said[-1]
     save_checkpoint(Autoencoder(cfg.model), {"test_neg_elbo_784": float("inf")}, cfg, path)
     assert load_checkpoint(path, cfg, said.append) is None
-    _, _, trained = train_models([cfg], mnist_dir, tmp_path, "cpu", progress=False)[cfg.name]
+    _, _, trained = train_models({"one": cfg}, mnist_dir, tmp_path, "cpu", progress=False)["one"]
     assert trained and load_checkpoint(path, cfg) is not None
 
 
@@ -174,9 +175,22 @@ def test_diverging_training_stops_with_one_line_and_no_checkpoint(mnist_dir, tmp
     with pytest.raises(UserError, match=r"VAE.* diverged in epoch 1 .*learning rate 100"):
         train(cfg, xtr, xte, torch.device("cpu"), progress=False)
     with pytest.raises(UserError, match=r"diverged in epoch 1") as err:
-        train_models([cfg], mnist_dir, tmp_path, "cpu", progress=False)
+        train_models({"one": cfg}, mnist_dir, tmp_path, "cpu", progress=False)
     assert "\n" not in str(err.value)
     assert not list(tmp_path.iterdir())                          # no checkpoint, no temp file
+
+
+def test_the_recipe_keeps_a_short_2d_vae_from_collapsing(mnist_dir):
+    """A 2-D VAE trained briefly loses its rate (KL -> 0: the decoder ignores the code) unless
+    the decoder starts from the mean digit, as the recipe has it."""
+    xtr, _, xte, _ = load_mnist(mnist_dir, 5000, 1000)
+    rates = {}
+    for mean_start in (False, True):
+        cfg = TrainConfig(model=ModelArgs(latent_dim=2, variational=True), epochs=3, mean_start=mean_start,
+                          train_limit=5000, test_limit=1000)
+        rates[mean_start] = train(cfg, xtr, xte, torch.device("cpu"), progress=False)[1]["test_kl"]
+    assert rates[False] < 0.1, rates          # collapsed
+    assert rates[True] > 1.0, rates           # the recipe keeps a rate
 
 
 def test_training_is_reproducible(mnist_dir):

@@ -73,8 +73,9 @@ class TrainConfig:
     model: ModelArgs = field(default_factory=ModelArgs)
     epochs: int = 16
     batch_size: int = 256
-    lr: float = 8e-3              # peak learning rate of the one-cycle schedule
+    lr: float = 1.1e-2            # peak learning rate of the one-cycle schedule
     beta: float = 1.0             # weight of the KL term (VAE only; 1 = the ELBO)
+    mean_start: bool = True       # decoder's output bias starts at the mean digit's logits
     seed: int = 0
     train_limit: int = 0          # use only the first N training images (0 = all 60,000)
     test_limit: int = 0           # use only the first N test images (0 = all 10,000)

@@ -17,6 +17,7 @@ walks between digits is one of these numbers; the page shows each next to its cl
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -63,8 +64,10 @@ def sampler_codes(kind: str, codes: np.ndarray, ranges: np.ndarray, n: int, rng)
     from a mixture of MIXTURE normals fitted to them ('mixture'), clipped to `ranges` (D, 2)."""
     if kind == "mixture":
         from sklearn.mixture import GaussianMixture
-        gmm = GaussianMixture(MIXTURE, covariance_type="full", random_state=int(rng.integers(2**31)))
-        z = gmm.fit(codes).sample(n)[0][rng.permutation(n)]      # sample() sorts by component
+        gmm = GaussianMixture(MIXTURE, covariance_type="full", random_state=int(rng.integers(2**31))).fit(codes)
+        with warnings.catch_warnings():   # numpy's check of each component's covariance is too strict
+            warnings.simplefilter("ignore", RuntimeWarning)
+            z = gmm.sample(n)[0][rng.permutation(n)]              # sample() sorts by component
     else:
         z = rng.standard_normal((n, codes.shape[1]))
         if kind == "fitted":

@@ -149,18 +149,20 @@ def train(config: TrainConfig, x_train, x_test, device: torch.device, log=tqdm.w
     UserError at the first non-finite loss. `position` is the line of the progress bar
     when several models train at once.
 
-    The recipe: Adam with a one-cycle schedule, and the decoder's output bias starting at
-    the logit of the mean training image, so that training begins from the average digit
-    instead of grey noise (it shortens the first epoch's work and lowers the final loss).
+    The recipe: Adam with a one-cycle schedule, and (config.mean_start) the decoder's
+    output bias starting at the logits of the mean training image, so that training begins
+    from the average digit instead of grey noise. With it, short VAE runs that used to
+    collapse (KL -> 0) keep a rate, and the final loss is lower.
     """
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     model = Autoencoder(config.model).to(device)
     x_train_dev = x_train.to(device)
     targets = digit(x_train_dev).contiguous()                            # (N, 784)
-    with torch.no_grad():
-        mean = targets.mean(0).clamp(1e-3, 1 - 1e-3)
-        model.decoder.net[-1].bias.copy_(torch.log(mean) - torch.log1p(-mean))
+    if config.mean_start:
+        with torch.no_grad():
+            mean = targets.mean(0).clamp(1e-3, 1 - 1e-3)
+            model.decoder.net[-1].bias.copy_(torch.log(mean) - torch.log1p(-mean))
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     steps = config.epochs * -(-len(x_train) // config.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=steps)
@@ -217,55 +219,59 @@ def _child_setup(parent: int, libc) -> None:
         os._exit(1)
 
 
-def train_models(configs: list[TrainConfig | JudgeConfig], data_dir: Path, ckpt_dir: Path, device: str,
+def train_models(configs: dict[str, TrainConfig | JudgeConfig], data_dir: Path, ckpt_dir: Path, device: str,
                  retrain: bool = False, log=tqdm.write, progress: bool = True) -> dict:
-    """{name: (model, metrics, trained)} for each config: good checkpoints are reused
-    (unless `retrain`), the other models are trained, as many at a time as there are CPU
-    cores (one thread each: small models train faster side by side than one after the
-    other with every core). The first failure stops every training and raises its
-    UserError; a killed build takes its training processes with it."""
-    results, todo = {}, []
-    for config in configs:
-        path = Path(ckpt_dir) / config.checkpoint_name()
-        loaded = None if retrain else load_checkpoint(path, config, log)
+    """{key: (model, metrics, trained)} for each config in `configs` ({key: config}): good
+    checkpoints are reused (unless `retrain`), the other models are trained, as many at a
+    time as there are CPU cores (one thread each: small models train faster side by side
+    than one after the other with every core); keys that share a config share one run. The
+    first failure stops every training and raises its UserError; a killed build takes its
+    training processes with it."""
+    paths = {key: Path(ckpt_dir) / config.checkpoint_name() for key, config in configs.items()}
+    done, todo = {}, {}
+    for key, config in configs.items():
+        if paths[key] in done or paths[key] in todo:
+            continue
+        loaded = None if retrain else load_checkpoint(paths[key], config, log)
         if loaded is None:
-            todo.append(config)
+            todo[paths[key]] = config
         else:
-            results[config.name] = (*loaded, False)
+            done[paths[key]] = (*loaded, False)
     cores = os.cpu_count() or 1
     parallel = max(1, min(len(todo), cores))
     try:
         libc = ctypes.CDLL(None)
     except OSError:
         libc = None
-    parent, running, queue = os.getpid(), {}, list(enumerate(todo))
+    parent, running, queue = os.getpid(), {}, list(enumerate(todo.items()))
     try:
         while queue or running:
             while queue and len(running) < parallel:
-                position, config = queue.pop(0)
+                position, (path, config) = queue.pop(0)
                 job = {"kind": config.kind, "config": config.to_dict(), "data_dir": str(data_dir), "device": device,
-                       "path": str(Path(ckpt_dir) / config.checkpoint_name()),
-                       "threads": max(1, cores // parallel), "progress": progress,
+                       "path": str(path), "threads": max(1, cores // parallel), "progress": progress,
                        "position": position % parallel}
-                running[config.name] = (config, subprocess.Popen(
+                running[path] = (config, subprocess.Popen(
                     [sys.executable, "-m", "training.worker", json.dumps(job)], cwd=REPO,
                     stdout=subprocess.PIPE, text=True, preexec_fn=lambda: _child_setup(parent, libc)))
             time.sleep(0.05)
-            for name, (config, proc) in list(running.items()):
+            for path, (config, proc) in list(running.items()):
                 if proc.poll() is None:
                     continue
-                del running[name]
+                del running[path]
                 said = proc.stdout.read().strip()
+                name = config.name.upper()
                 if proc.returncode:
-                    raise UserError(said or f"training the {name.upper()} failed (exit code "
+                    raise UserError(said or f"training the {name} failed (exit code "
                                     f"{proc.returncode}); its error is printed above")
-                loaded = load_checkpoint(Path(ckpt_dir) / config.checkpoint_name(), config, log)
+                loaded = load_checkpoint(path, config, log)
                 if loaded is None:
-                    raise UserError(f"training the {name.upper()} wrote no usable checkpoint "
-                                    f"in {ckpt_dir}: check that the folder is writable")
-                results[name] = (*loaded, True)
+                    raise UserError(f"training the {name} left no checkpoint this build can use in "
+                                    f"{ckpt_dir} (see the line above; was the code changed during the "
+                                    f"build?): run the build again")
+                done[path] = (*loaded, True)
     finally:
         for _, proc in running.values():
             proc.kill()
             proc.wait()
-    return results
+    return {key: done[paths[key]] for key in configs}
