@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 from training.errors import UserError
@@ -120,6 +121,7 @@ class Cache:
         tmp = self.folder / f".{name}-{key}.{os.getpid()}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
+        start = time.perf_counter()
         try:
             make(tmp)
             (tmp / MANIFEST).write_text(json.dumps({"files": inventory(tmp)}, indent=0))
@@ -127,6 +129,7 @@ class Cache:
             os.replace(tmp, final)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        self.log(f"{name}: made in {time.perf_counter() - start:.0f} s")
         return final, True
 
 

@@ -108,6 +108,17 @@ def sweep(entries: list[dict], main: dict) -> dict | None:
     return out
 
 
+def edges_story(edges: dict) -> str:
+    """How the decoders fare beyond the training codes: 'both keep' (each loses under 10
+    points of recognisable digits), 'vae keeps more', 'ae keeps more', or 'both lose'."""
+    drop = {m: edges[m]["inside"] - edges[m]["edge"] for m in MODELS}
+    if max(drop.values()) < 0.1:
+        return "both keep"
+    if abs(drop["vae"] - drop["ae"]) <= CLOSE:
+        return "both lose"
+    return "vae keeps more" if drop["vae"] < drop["ae"] else "ae keeps more"
+
+
 def compare(a: float, b: float) -> str:
     """'about the same as', 'more than' or 'less than': how share a stands to share b."""
     return "about the same as" if abs(a - b) <= CLOSE else ("more than" if a > b else "less than")
@@ -132,6 +143,8 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         "prior_vs": compare(s["ae_prior"]["recognisable"], s["vae_prior"]["recognisable"]),
         "fitted_vs": compare(s["ae_fitted"]["recognisable"], s["vae_prior"]["recognisable"]),
         "mixture_vs": compare(s["ae_mixture"]["recognisable"], s["vae_prior"]["recognisable"]),
+        "edges": edges_story(public["edges"]),
+        "vae_mixture_better": s["vae_mixture"]["recognisable"] > s["vae_prior"]["recognisable"] + CLOSE,
         "explained": {m: sum(data["models"][m]["pca"]["explained"]) for m in MODELS},
         "flattened": {m: 1 - sum(data["models"][m]["pca"]["explained"]) for m in MODELS},
         "vae_outputs": 2 * LATENT_DIM,

@@ -19,7 +19,8 @@ import store
 from conftest import REPO, load_json, run_build
 
 MODEL_DIRS = ["ae-encoder", "ae-decoder", "vae-encoder", "vae-decoder"]
-NOTHING_DONE = {"trained": [], "loaded_models": False, "figures_computed": False, "exported": False}
+NOTHING_DONE = {"trained": [], "loaded_models": False, "figures_computed": False, "exported": False,
+                "sweep_computed": False}
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

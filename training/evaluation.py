@@ -31,6 +31,7 @@ STEPS = 9             # decodes per traversal
 PAIRS = 1000          # test pairs for midpoints
 EDGE_CODES = 500      # test codes pushed to the edges
 MIXTURE = 10          # components of the mixture of normals fitted to the codes
+MIXTURE_FIT = 10_000  # codes the mixture is fitted to
 
 
 @torch.no_grad()
@@ -64,7 +65,8 @@ def sampler_codes(kind: str, codes: np.ndarray, ranges: np.ndarray, n: int, rng)
     from a mixture of MIXTURE normals fitted to them ('mixture'), clipped to `ranges` (D, 2)."""
     if kind == "mixture":
         from sklearn.mixture import GaussianMixture
-        gmm = GaussianMixture(MIXTURE, covariance_type="full", random_state=int(rng.integers(2**31))).fit(codes)
+        fit = codes[rng.permutation(len(codes))[:MIXTURE_FIT]]          # a sample is plenty for 10 normals
+        gmm = GaussianMixture(MIXTURE, covariance_type="full", random_state=int(rng.integers(2**31))).fit(fit)
         with warnings.catch_warnings():   # numpy's check of each component's covariance is too strict
             warnings.simplefilter("ignore", RuntimeWarning)
             z = gmm.sample(n)[0][rng.permutation(n)]              # sample() sorts by component

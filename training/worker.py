@@ -1,9 +1,10 @@
-"""One training process: `python -m training.worker JOB`, started by train.train_models.
+"""One training process: `python -m training.worker LANE`, started by train.train_models.
 
-JOB is a JSON object: the training config, the data folder, the checkpoint path, the
-device, threads, and the progress bar's line. Progress and logs go to stderr. On a
-problem the user can fix, the one-line explanation goes to stdout (the parent reports
-it) and the exit status is 2; no checkpoint is written unless training succeeded.
+LANE is a JSON object: the jobs (each a model's kind, training config and checkpoint
+path), trained one after the other, and the data folder, device, threads and progress
+bar's line they share. Progress and logs go to stderr. On a problem the user can fix, the
+one-line explanation goes to stdout (the parent reports it) and the exit status is 2; a
+model's checkpoint is written only when its training succeeded.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 
 
-def main(job: dict) -> None:
+def main(lane: dict) -> None:
     import torch
     from tqdm import tqdm
 
@@ -21,16 +22,21 @@ def main(job: dict) -> None:
     from .data import load_mnist
     from .judge import train_judge
     from .train import save_checkpoint, train
-    torch.set_num_threads(job["threads"])
-    config = CONFIGS[job["kind"]].from_dict(job["config"])
-    x_train, y_train, x_test, y_test = load_mnist(Path(job["data_dir"]), config.train_limit, config.test_limit)
-    device, log = torch.device(job["device"]), functools.partial(tqdm.write, file=sys.stderr)
-    if config.kind == "judge":
-        model, metrics = train_judge(config, x_train, y_train, x_test, y_test, device, log,
-                                     job["progress"], job["position"])
-    else:
-        model, metrics = train(config, x_train, x_test, device, log, job["progress"], job["position"])
-    save_checkpoint(model, metrics, config, Path(job["path"]))
+    torch.set_num_threads(lane["threads"])
+    device, log = torch.device(lane["device"]), functools.partial(tqdm.write, file=sys.stderr)
+    data = {}
+    for job in lane["jobs"]:
+        config = CONFIGS[job["kind"]].from_dict(job["config"])
+        limits = (config.train_limit, config.test_limit)
+        if limits not in data:
+            data[limits] = load_mnist(Path(lane["data_dir"]), *limits)
+        x_train, y_train, x_test, y_test = data[limits]
+        if config.kind == "judge":
+            model, metrics = train_judge(config, x_train, y_train, x_test, y_test, device, log,
+                                         lane["progress"], lane["position"])
+        else:
+            model, metrics = train(config, x_train, x_test, device, log, lane["progress"], lane["position"])
+        save_checkpoint(model, metrics, config, Path(job["path"]))
 
 
 if __name__ == "__main__":
