@@ -134,7 +134,13 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
     shards = json.loads((site / first / "model.json").read_text())["weightsManifest"]
     preload = ["data/figure-data.json", "lib/tfjs-backend-wasm-simd.wasm", f"{first}/model.json",
                *[f"{first}/{p}" for group in shards for p in group["paths"]]]
+    counts = s["ae_prior"]["counts"]
+    top = max(range(len(counts)), key=counts.__getitem__)
     derived = {
+        # the AE's N(0, I) draws: their most common digit, its share, and whether that is
+        # more than twice what ten even classes would give
+        "ae_lean": {"digit": top, "share": counts[top] / max(1, sum(counts)),
+                    "skewed": counts[top] / max(1, sum(counts)) > 2 / len(counts)},
         "ae_gain": 1 - ae["test_recon_bce_784"] / vae["test_recon_bce_784"],
         "recon_gap": vae["test_recon_bce_784"] - ae["test_recon_bce_784"],
         "recon_gap_share": vae["test_recon_bce_784"] / ae["test_recon_bce_784"] - 1,
