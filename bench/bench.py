@@ -100,7 +100,7 @@ def template_rebuilds(tmp: Path, warm: dict, data_args: list, n: int) -> tuple[l
     return times, inner, hits
 
 
-def browser_runs(site: Path, n: int, info: dict) -> list[dict]:
+def browser_runs(site: Path, n: int, info: dict, seconds: float = 5) -> list[dict]:
     """`n` page runs and default-backend runs against `site` served by build.Handler on loopback."""
     from playwright.sync_api import sync_playwright
     runs = []
@@ -108,7 +108,7 @@ def browser_runs(site: Path, n: int, info: dict) -> list[dict]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         info["chromium"] = browser.version
         for r in range(n):
-            run = {**page_run(browser, base), **default_backend_run(browser, base)}
+            run = {**page_run(browser, base, seconds), **default_backend_run(browser, base)}
             run["decode_ratio"] = run["decode_ms_default_backend"] / run["decode_ms_page_backend"]
             log(f"page run {r + 1}/{n}: " + ", ".join(f"{k} {run[k]:.4g}" for k in TARGETS if k in run))
             runs.append(run)
@@ -132,7 +132,7 @@ def wiggle(page, x: float, y: float, amp: float, seconds: float = 5, on_move=Non
     return page.evaluate(JS["RAF_STOP"])
 
 
-def page_run(browser, base: str) -> dict:
+def page_run(browser, base: str, seconds: float = 5) -> dict:
     """One cold page load: first decode, everything the page transfers when read to the end,
     page-backend decode time, a 5 s drag in the explorer and 5 s of hovering the map."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -168,7 +168,7 @@ def page_run(browser, base: str) -> dict:
     page.mouse.move(cx, cy)
     page.mouse.down()
     values = set()
-    drag = wiggle(page, cx, cy, amp, on_move=lambda: len(values) < 50 and values.add(handle.get_attribute("aria-valuenow")))
+    drag = wiggle(page, cx, cy, amp, seconds, on_move=lambda: len(values) < 50 and values.add(handle.get_attribute("aria-valuenow")))
     page.mouse.up()
     if len(values) < 3:
         sys.exit(f"bench: dragging 'Latent 1' did not change its value ({values})")
@@ -176,7 +176,7 @@ def page_run(browser, base: str) -> dict:
     page.locator("#map").scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     m = page.locator("#map .scatter-panel svg").first.bounding_box()
-    hover = wiggle(page, m["x"] + m["width"] / 2, m["y"] + m["height"] / 2, m["height"] / 3)
+    hover = wiggle(page, m["x"] + m["width"] / 2, m["y"] + m["height"] / 2, m["height"] / 3, seconds)
     peeks = page.evaluate("document.querySelector('#map .map-peek').hidden")
     ctx.close()
     if peeks:
@@ -229,7 +229,7 @@ def main(argv=None) -> int:
         rebuild, rebuild_own, cache_hit = template_rebuilds(tmp, warm, data_args, args.runs)
         metrics = json.loads((warm["dist"] / "metrics.json").read_text())
         model_bytes = sum(f.stat().st_size for f in (warm["dist"] / "models").rglob("*") if f.is_file())
-        runs = browser_runs(warm["dist"], args.runs, info)
+        runs = browser_runs(warm["dist"], args.runs, info, 1.5 if args.tiny else 5)
     finally:
         shutil.rmtree(tmp, ignore_errors=True) if not args.keep else log(f"kept {tmp}")
 
