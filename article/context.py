@@ -10,8 +10,7 @@ import json
 import math
 from pathlib import Path
 
-from training.config import FLOAT_BITS, IMAGE_SIZE, LATENT_DIM, MNIST_SIZE, MODELS, PIXEL_BITS
-from training.stills import GRID_COLUMNS
+from training.config import FLOAT_BITS, GRID_COLUMNS, IMAGE_SIZE, LATENT_DIM, MNIST_SIZE, MODELS, PIXEL_BITS
 
 NATS_PER_BIT = math.log(2)
 MIB = 1 << 20
@@ -157,7 +156,6 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         # standard deviation of each model's codes per axis (the fitted normal's)
         "spread": {m: [math.sqrt(sum(v * v for v in row)) for row in data["models"][m]["fitted"]["chol"]]
                    for m in MODELS},
-        "spans": {m: max(hi - lo for lo, hi in (a["range"] for a in data["models"][m]["axes"])) for m in MODELS},
     }
     return {"metrics": public, "history": {k: metrics[k].get("history", []) for k in MODELS},
             "data": {k: v for k, v in data.items() if k != "inputs"}, "inputs": data["inputs"],

@@ -17,11 +17,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from .config import REPO  # noqa: E402
+from .config import GRID_COLUMNS, REPO  # noqa: E402
 from .figure_data import dequantise_pca  # noqa: E402
 
 PALETTE = json.loads((REPO / "article" / "palette.json").read_text())
-GRID_COLUMNS = 10
 
 
 def save_grid(images: np.ndarray, path: Path, columns: int = GRID_COLUMNS) -> None:
