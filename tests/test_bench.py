@@ -17,6 +17,7 @@ KEYS = ["cold_build_s", "rebuild_template_s", "vae_neg_elbo_784", "vae_prior_rec
         "vae_recon_bce_784", "decode_ms_page_backend", "decode_ms_default_backend", "decode_ratio",
         "drag_frame_p95_ms", "hover_frame_p95_ms", "interactive_ms", "transfer_gzip_bytes", "model_bytes"]
 REPORT_ONLY = {"decode_ms_default_backend", "decode_ratio"}
+SHARES = {"vae_prior_recognisable"}
 
 
 def is_number(v) -> bool:
@@ -37,8 +38,11 @@ def test_bench_tiny(tmp_path, mnist_dir):
     assert set(KEYS) <= set(results), set(KEYS) - set(results)
     for key in KEYS:
         r = results[key]
-        assert is_number(r["median"]) and r["median"] > 0, (key, r)
-        assert r["runs"] and all(is_number(v) and v > 0 for v in r["runs"]), (key, r)
+        least = 0 if key in SHARES else 1e-12          # a tiny model's samples may all fail the judge
+        assert is_number(r["median"]) and r["median"] >= least, (key, r)
+        assert r["runs"] and all(is_number(v) and v >= least for v in r["runs"]), (key, r)
+        if key in SHARES:
+            assert r["median"] <= 1, (key, r)
         assert isinstance(r["target"], str) and r["measure"], (key, r)
         if key in REPORT_ONLY:
             assert "pass" not in r, (key, r)
