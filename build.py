@@ -135,6 +135,8 @@ def build(args, check=lambda: None) -> dict:
 def compute_stages(args, cfgs: dict, sweep: list[str], ckpts: dict, cache: store.Cache,
                    report: dict) -> dict[str, str]:
     """Train or load the models, then make whichever cached stage is missing."""
+    import torch
+
     from training.data import load_mnist
     from training.train import train_models
 
@@ -148,10 +150,12 @@ def compute_stages(args, cfgs: dict, sweep: list[str], ckpts: dict, cache: store
     models, metrics = {}, {}
     for name in cfgs:
         models[name], metrics[name], was_trained = trained[name]
+        models[name].to(args.device)         # the measurements run where training did, in float32
         if was_trained:
             report["trained"].append(name)
         summary = ", ".join(f"{k} {v:.4g}" for k, v in metrics[name].items() if k.startswith("test_") and isinstance(v, float))
         log(f"{name}: {'trained' if was_trained else 'reused checkpoint'} ({summary})")
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
     keys = stage_keys(sweep, ckpts, args.seed)
 
     # 2. figure data, static figure renders, and the metrics the page quotes

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .config import MODELS
-from .judge import THRESHOLD, read, score
+from .judge import THRESHOLD, device_of, read, score
 
 DRAWS = 2000          # codes per sampler
 GRID = 60             # of which the page shows the first GRID
@@ -36,18 +36,18 @@ MIXTURE_FIT = 10_000  # codes the mixture is fitted to
 
 @torch.no_grad()
 def decode(model, z: np.ndarray) -> torch.Tensor:
-    """(N, D) codes -> (N, 1, 32, 32) images in [0, 1]."""
+    """(N, D) codes -> (N, 1, 32, 32) images in [0, 1], on the CPU whatever the model's device."""
     model.eval()
-    return model.decode(torch.from_numpy(np.asarray(z, np.float32)))
+    return model.decode(torch.from_numpy(np.asarray(z, np.float32)).to(device_of(model))).cpu()
 
 
 @torch.no_grad()
 def encode(model, x: torch.Tensor, batch_size: int = 2000) -> tuple[np.ndarray, np.ndarray | None]:
     """(N, 1, 32, 32) -> codes (N, D) (the VAE's means) and the VAE's log-variances (or None)."""
     model.eval()
-    parts = [model.encode(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
-    mu = torch.cat([p[0] for p in parts]).numpy()
-    logvar = None if parts[0][1] is None else torch.cat([p[1] for p in parts]).numpy()
+    parts = [model.encode(x[i:i + batch_size].to(device_of(model))) for i in range(0, len(x), batch_size)]
+    mu = torch.cat([p[0] for p in parts]).cpu().numpy()
+    logvar = None if parts[0][1] is None else torch.cat([p[1] for p in parts]).cpu().numpy()
     return mu, logvar
 
 

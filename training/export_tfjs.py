@@ -151,6 +151,9 @@ def export_models(models: dict[str, Autoencoder], judge: Judge, out_dir: Path) -
 
 
 def _export(keras, tfjs, models: dict[str, Autoencoder], judge: Judge, out_dir: Path) -> None:
+    # the reference outputs and the weights in float32 on the CPU (no TF32 on GPUs)
+    models = {name: copy.deepcopy(model).cpu() for name, model in models.items()}
+    judge = copy.deepcopy(judge).cpu()
     gen = torch.Generator().manual_seed(0)
     images = torch.rand(4, 1, IMAGE_SIZE, IMAGE_SIZE, generator=gen)
     jobs = []  # (folder name, twin builder, model, NHWC/flat input, PyTorch's output)
@@ -164,7 +167,6 @@ def _export(keras, tfjs, models: dict[str, Autoencoder], judge: Judge, out_dir: 
     with torch.no_grad():
         jobs.append(("judge", _judge, judge, images.permute(0, 2, 3, 1), torch.softmax(judge(images), 1)))
     for folder, make, model, x, want in jobs:
-        model = copy.deepcopy(model).cpu()  # reference in float32 on the CPU (no TF32 on GPUs)
         if not all(_on_grid(_np(p)) for p in model.parameters()):
             raise ValueError(f"{folder}: weights must be rounded to {WEIGHT_DTYPE} before export "
                              f"(training.train.round_weights), or the site would differ from PyTorch")

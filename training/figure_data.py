@@ -20,6 +20,7 @@ Format choices (the page must stay small):
 from __future__ import annotations
 
 import base64
+import copy
 
 import numpy as np
 import torch
@@ -114,7 +115,10 @@ def projections(values: np.ndarray) -> list[float]:
 @torch.no_grad()
 def probes(models: dict, judge, image: torch.Tensor) -> dict:
     """For each TF.js model the page loads: an input and what PyTorch computes for it (the
-    decoders' outputs as projections), so that the page can tell a damaged file."""
+    decoders' outputs as projections), so that the page can tell a damaged file. Computed
+    on the CPU in float32, as the exported weights are."""
+    models = {m: copy.deepcopy(model).cpu() for m, model in models.items()}
+    judge = copy.deepcopy(judge).cpu()
     out = {}
     z = np.linspace(-1.5, 1.5, LATENT_DIM, dtype=np.float32)
     for m, model in models.items():

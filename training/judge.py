@@ -40,11 +40,16 @@ class Judge(nn.Module):
         return self.net(x)
 
 
+def device_of(module: nn.Module) -> torch.device:
+    return next(module.parameters()).device
+
+
 @torch.no_grad()
 def read(judge: Judge, images: torch.Tensor, batch_size: int = 2000) -> np.ndarray:
-    """Class probabilities (N, 10) for images (N, 1, 32, 32) in [0, 1], white ink on black."""
+    """Class probabilities (N, 10) for images (N, 1, 32, 32) in [0, 1], white ink on black,
+    on the judge's device."""
     judge.eval()
-    return torch.cat([F.softmax(judge(images[i:i + batch_size]), 1)
+    return torch.cat([F.softmax(judge(images[i:i + batch_size].to(device_of(judge))), 1).cpu()
                       for i in range(0, len(images), batch_size)]).numpy()
 
 
