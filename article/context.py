@@ -19,6 +19,7 @@ DICE_SHOWN = ("vae_prior", "ae_prior", "ae_fitted", "ae_mixture")
 # Figures in page order: their numbers, and the ones that are also pages of their own
 FIGURES = ("ae", "vae", "reparam", "map", "explorer", "recon", "traversals", "dice", "sweep")
 SAMPLER_NAMES = {"prior": "N(0, I)", "fitted": "fitted normal", "mixture": "fitted mixture"}
+STRANGER_TAIL = 0.01  # a stranger's value is far out when fewer than this share of codes lie beyond it
 CLOSE = 0.05          # shares within this of each other are "about the same" in the prose
 
 
@@ -97,13 +98,32 @@ def sweep(entries: list[dict], main: dict) -> dict | None:
                    ae_prior_falls=share(hi["ae"], "prior") < share(lo["ae"], "prior") - CLOSE,
                    vae_prior_span=(min(share(p["vae"], "prior") for p in pairs), max(share(p["vae"], "prior") for p in pairs)),
                    mixture_close=sum(share(p["ae"], "mixture") >= share(p["vae"], "prior") - CLOSE for p in pairs),
-                   gap_grows=(hi["vae"]["test_recon_bce_784"] - hi["ae"]["test_recon_bce_784"])
-                   > (lo["vae"]["test_recon_bce_784"] - lo["ae"]["test_recon_bce_784"]))
+                   lo_gap=lo["vae"]["test_recon_bce_784"] - lo["ae"]["test_recon_bce_784"],
+                   hi_gap=hi["vae"]["test_recon_bce_784"] - hi["ae"]["test_recon_bce_784"])
+        out["gap_grows"] = out["hi_gap"] > out["lo_gap"]
+    if betas:
+        out.update(beta_lo=betas[0], beta_hi=betas[-1])
     two = next((p for p in pairs if p["d"] == 2), None)
     if two and main["latent_dim"] != 2:
         ref = next(p for p in pairs if p["d"] == main["latent_dim"])
         out["two"] = {"ae": two["ae"], "vae": ref["vae"],
                       "recon_as_good": two["ae"]["test_recon_bce_784"] <= ref["vae"]["test_recon_bce_784"]}
+    return out
+
+
+def strangers(metrics: dict, data: dict) -> list[dict]:
+    """Per input the models never saw, per model: the judge's reading of its reconstruction
+    and how many of its values lie outside the central part of the training codes."""
+    threshold = data["judge"]["threshold"]
+    out = []
+    for item in data["inputs"]:
+        if item["kind"] != "ood":
+            continue
+        per_model = {}
+        for m, r in metrics["strangers"][item["id"]].items():
+            far = sum(not STRANGER_TAIL <= p <= 1 - STRANGER_TAIL for p in r["percentiles"])
+            per_model[m] = {**r, "ok": r["sure"] >= threshold, "far": far}
+        out.append({"id": item["id"], "name": item["name"], "models": per_model})
     return out
 
 
@@ -133,6 +153,7 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
     shards = json.loads((site / first / "model.json").read_text())["weightsManifest"]
     preload = ["data/figure-data.json", "lib/tfjs-backend-wasm-simd.wasm", f"{first}/model.json",
                *[f"{first}/{p}" for group in shards for p in group["paths"]]]
+    travel = traversals(public, data)
     counts = s["ae_prior"]["counts"]
     top = max(range(len(counts)), key=counts.__getitem__)
     derived = {
@@ -153,6 +174,7 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         "explained": {m: sum(data["models"][m]["pca"]["explained"]) for m in MODELS},
         "flattened": {m: 1 - sum(data["models"][m]["pca"]["explained"]) for m in MODELS},
         "vae_outputs": 2 * LATENT_DIM,
+        "axes_on_one_digit": sum(t["single"] for t in travel.values()),
         # standard deviation of each model's codes per axis (the fitted normal's)
         "spread": {m: [math.sqrt(sum(v * v for v in row)) for row in data["models"][m]["fitted"]["chol"]]
                    for m in MODELS},
@@ -160,7 +182,8 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
     return {"metrics": public, "history": {k: metrics[k].get("history", []) for k in MODELS},
             "data": {k: v for k, v in data.items() if k != "inputs"}, "inputs": data["inputs"],
             "info": info_theory(public), "config": config, "d": derived,
-            "dice": dice(public, data), "traversals": traversals(public, data),
+            "dice": dice(public, data), "traversals": travel, "strangers": strangers(public, data),
+            "stranger_central": round(100 * (1 - 2 * STRANGER_TAIL)),
             "sweep": sweep(public.get("sweep", []), {"latent_dim": LATENT_DIM, "beta": config["vae"]["beta"]}),
             "fig": {name: k for k, name in enumerate(FIGURES, 1)}, "sampler_names": SAMPLER_NAMES,
             "grid_columns": GRID_COLUMNS, "close_points": 100 * CLOSE,

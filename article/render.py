@@ -54,6 +54,7 @@ def render(pages: dict[str, tuple[str, dict]], node_modules: Path) -> dict[str, 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["tex"] = tex
+    env.filters["percent"] = lambda share: 100 * share   # a share (0 to 1) in per cent
     html = {page: env.get_template(template).render(**context) for page, (template, context) in pages.items()}
     typeset_all = typeset(formulas, node_modules)
     return {page: re.sub("\x00TEX(\\d+)\x00", lambda m: typeset_all[int(m.group(1))], text)

@@ -133,6 +133,29 @@ def test_measured_numbers_in_the_prose_equal_metrics_json(doc, site):
     assert {"accuracy", "recognisable"} <= set(metrics["reconstruction"]["ae"])
 
 
+def test_templates_only_format(doc, site):
+    """Arithmetic lives in article/context.py: the templates add, subtract, multiply or
+    divide nothing (so that every number is computed in one place and tested there)."""
+    from jinja2 import Environment, FileSystemLoader, nodes
+
+    from conftest import REPO
+    folder = REPO / "article" / "templates"
+    env = Environment(loader=FileSystemLoader(folder))
+    arithmetic = (nodes.Add, nodes.Sub, nodes.Mul, nodes.Div, nodes.FloorDiv, nodes.Mod, nodes.Pow, nodes.Neg)
+    found = [f"{p.relative_to(folder)}:{n.lineno} {type(n).__name__}" for p in sorted(folder.rglob("*.j2"))
+             for n in env.parse(p.read_text()).find_all(arithmetic)]
+    assert not found, found
+    # ... and the strangers' table says what the metrics say: the judge's reading, in per cent
+    metrics = json.loads((site / "metrics.json").read_text())
+    rows = doc.findall(".//table[@class='compact strangers']/tbody/tr")
+    assert len(rows) == len(metrics["strangers"]) == 3
+    for row in rows:
+        cells = [text(td) for td in row.findall("td")]
+        for cell, m in zip(cells, ("vae", "ae")):
+            r = metrics["strangers"][row.get("data-input")][m]
+            assert f"a {r['label']} ({100 * r['sure']:.1f}" in cell or f"a {r['label']} at {100 * r['sure']:.1f}" in cell, cell
+
+
 def test_page_is_valid_html(html):
     html5lib.HTMLParser(strict=True).parse(html)
 
@@ -174,6 +197,9 @@ def test_readers_without_javascript_see_stills_and_no_loading_notes(browser, ser
         assert img.is_visible(), name
         assert img.evaluate("el => el.complete && el.naturalWidth") > 0, name
     assert "Loading" not in page.inner_text("body")
+    for name in FIGURE_PAGES:
+        page.goto(f"{server}figure-{name}.html")
+        assert "Loading" not in page.inner_text("body"), name
     context.close()
 
 

@@ -459,4 +459,5 @@ def test_missing_or_damaged_model_files_are_named(page, server, site):
     page2.route(f"**/models/vae-decoder/{shard.name}", lambda route: route.fulfill(body=bytes(damaged)))
     page2.goto(server)
     page2.wait_for_selector(f"{ROOT}[data-error='true']", state="attached", timeout=30_000)
-    assert "damaged" in page2.locator(f"{ROOT} .ex-message").inner_text()
+    message = page2.locator(f"{ROOT} .ex-message").inner_text()
+    assert "VAE decoder" in message and "models/vae-decoder/" in message and "damaged" in message
