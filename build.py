@@ -51,11 +51,13 @@ LIBRARIES = [
 SCRIPTS = [f"lib/{dst}" for _, dst in LIBRARIES if dst.endswith(".js")]
 # The code that shapes each cached stage, besides the checkpoints it is made from
 FIGURE_CODE = ["training/figure_data.py", "training/evaluation.py", "training/inputs.py", "training/stills.py",
-               "training/config.py", "training/models.py", "training/judge.py", "article/palette.json"]
+               "training/config.py", "training/models.py", "training/judge.py", "training/train.py",
+               "article/palette.json"]
 EXPORT_CODE = ["training/export_tfjs.py", "training/models.py", "training/judge.py", "training/train.py",
                "training/config.py"]
 SWEEP_CODE = ["training/sweep.py", "training/evaluation.py", "training/figure_data.py", "training/stills.py",
-              "training/judge.py", "training/models.py", "training/config.py"]
+              "training/judge.py", "training/models.py", "training/config.py", "training/inputs.py",
+              "training/train.py"]
 MAIN = (*MODELS, "judge")      # the checkpoints the figures and the TF.js models are made from
 DEVICES = "auto, cpu, cuda or cuda:N"
 FIGURE_PAGES = ("map", "explorer", "recon", "traversals", "dice", "sweep")   # figures with a page of their own

@@ -20,6 +20,7 @@ DICE_SHOWN = ("vae_prior", "ae_prior", "ae_fitted", "ae_mixture")
 FIGURES = ("ae", "vae", "reparam", "map", "explorer", "recon", "traversals", "dice", "sweep")
 SAMPLER_NAMES = {"prior": "N(0, I)", "fitted": "fitted normal", "mixture": "fitted mixture"}
 STRANGER_TAIL = 0.01  # a stranger's value is far out when fewer than this share of codes lie beyond it
+EVENER = 0.05        # nats of class entropy
 CLOSE = 0.05          # shares within this of each other are "about the same" in the prose
 
 
@@ -34,7 +35,7 @@ def info_theory(metrics: dict) -> dict:
             "float_bits": FLOAT_BITS, "mnist_size": MNIST_SIZE, "mnist_pixels": MNIST_SIZE * MNIST_SIZE,
             "image_bits": image_bits, "digit_bits": digit_bits, "latent_bits": latent_bits,
             "ratio": digit_bits / latent_bits, "saved": 1 - latent_bits / digit_bits,
-            "kl_bits": kl_bits, "kinds": round(2 ** kl_bits),
+            "kl_bits": kl_bits, "kinds": float(f"{2 ** kl_bits:.2g}"),   # an upper bound: two digits
             "index_bits": math.ceil(math.log2(train_images)) if train_images > 1 else 1}
 
 
@@ -95,20 +96,36 @@ def sweep(entries: list[dict], main: dict) -> dict | None:
     if len(pairs) >= 2:
         lo, hi = pairs[0], pairs[-1]
         out.update(lo=lo, hi=hi,
-                   ae_prior_falls=share(hi["ae"], "prior") < share(lo["ae"], "prior") - CLOSE,
                    vae_prior_span=(min(share(p["vae"], "prior") for p in pairs), max(share(p["vae"], "prior") for p in pairs)),
                    mixture_close=sum(share(p["ae"], "mixture") >= share(p["vae"], "prior") - CLOSE for p in pairs),
                    lo_gap=lo["vae"]["test_recon_bce_784"] - lo["ae"]["test_recon_bce_784"],
                    hi_gap=hi["vae"]["test_recon_bce_784"] - hi["ae"]["test_recon_bce_784"])
         out["gap_grows"] = out["hi_gap"] > out["lo_gap"]
+        peak = max(pairs, key=lambda p: share(p["ae"], "prior"))
+        margins = [share(p["ae"], "mixture") - share(p["vae"], "prior") for p in pairs]
+        out.update(ae_prior_peak=peak["d"],
+                   ae_prior_falls=share(hi["ae"], "prior") < share(peak["ae"], "prior") - CLOSE,
+                   mixture_beats=sum(m > 0 for m in margins), mixture_margin=(min(margins), max(margins)))
     if betas:
-        out.update(beta_lo=betas[0], beta_hi=betas[-1])
+        best = max(betas, key=lambda e: share(e, "prior"))
+        out.update(beta_lo=betas[0], beta_hi=betas[-1], beta_best=best["beta"],
+                   beta_prior_span=(min(share(e, "prior") for e in betas), share(best, "prior")))
     two = next((p for p in pairs if p["d"] == 2), None)
     if two and main["latent_dim"] != 2:
         ref = next(p for p in pairs if p["d"] == main["latent_dim"])
         out["two"] = {"ae": two["ae"], "vae": ref["vae"],
                       "recon_as_good": two["ae"]["test_recon_bce_784"] <= ref["vae"]["test_recon_bce_784"]}
     return out
+
+
+def code_spread(model: dict) -> dict:
+    """How a model's training codes sit against a standard normal: the range over axes of
+    their standard deviation, the largest distance of their mean from zero, and how many
+    standard deviations from the mean the explorer's axes end, on average over ends."""
+    sd = [math.sqrt(sum(v * v for v in row)) for row in model["fitted"]["chol"]]
+    mean = model["fitted"]["mean"]
+    ends = [abs(end - mu) / s for axis, mu, s in zip(model["axes"], mean, sd) for end in axis["range"]]
+    return {"sd": (min(sd), max(sd)), "off": max(abs(v) for v in mean), "ends": sum(ends) / len(ends)}
 
 
 def strangers(metrics: dict, data: dict) -> list[dict]:
@@ -175,9 +192,11 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         "flattened": {m: 1 - sum(data["models"][m]["pca"]["explained"]) for m in MODELS},
         "vae_outputs": 2 * LATENT_DIM,
         "axes_on_one_digit": sum(t["single"] for t in travel.values()),
-        # standard deviation of each model's codes per axis (the fitted normal's)
-        "spread": {m: [math.sqrt(sum(v * v for v in row)) for row in data["models"][m]["fitted"]["chol"]]
-                   for m in MODELS},
+        "spread": {m: code_spread(data["models"][m]) for m in MODELS},
+        "fitted_vs_prior": compare(s["ae_fitted"]["recognisable"], s["ae_prior"]["recognisable"]),
+        # class entropies (nats) that differ by more than EVENER tell a more even mix of digits
+        "fitted_evener": s["ae_fitted"]["class_entropy"] > s["ae_prior"]["class_entropy"] + EVENER,
+        "vae_evener": s["vae_prior"]["class_entropy"] > s["ae_prior"]["class_entropy"] + EVENER,
     }
     return {"metrics": public, "history": {k: metrics[k].get("history", []) for k in MODELS},
             "data": {k: v for k, v in data.items() if k != "inputs"}, "inputs": data["inputs"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -42,6 +43,12 @@ def typeset(items: list[tuple[str, bool]], node_modules: Path) -> list[str]:
     return json.loads(proc.stdout)
 
 
+def percent(share: float, digits: int = 1) -> str:
+    """A share (0 to 1) in per cent, rounded half up from its decimal digits (0.7305 -> 73.1)."""
+    exact = Decimal(repr(share)).scaleb(2)
+    return str(exact.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP))
+
+
 def render(pages: dict[str, tuple[str, dict]], node_modules: Path) -> dict[str, str]:
     """{page: (template in article/templates, context)} -> {page: HTML text}; the math of
     all pages is typeset in one KaTeX run."""
@@ -54,7 +61,7 @@ def render(pages: dict[str, tuple[str, dict]], node_modules: Path) -> dict[str, 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["tex"] = tex
-    env.filters["percent"] = lambda share: 100 * share   # a share (0 to 1) in per cent
+    env.filters["pct"] = percent
     html = {page: env.get_template(template).render(**context) for page, (template, context) in pages.items()}
     typeset_all = typeset(formulas, node_modules)
     return {page: re.sub("\x00TEX(\\d+)\x00", lambda m: typeset_all[int(m.group(1))], text)

@@ -12,7 +12,7 @@ import re
 import html5lib
 import pytest
 
-from training.config import FLOAT_BITS, LATENT_DIM, MNIST_SIZE, PIXEL_BITS
+from training.config import FLOAT_BITS, IMAGE_SIZE, LATENT_DIM, MNIST_SIZE, PIXEL_BITS
 
 # The brief's sections 1-11 (title block, abstract, ..., conclusion, references, acknowledgements)
 SECTIONS = ["title", "abstract", "autoencoders", "ae-as-generator", "vae", "reparameterisation", "relatives",
@@ -78,6 +78,7 @@ def test_information_theory_numbers_match_config(doc, site):
     assert number("mnist_size") == MNIST_SIZE and number("pixel_bits") == PIXEL_BITS
     assert number("latent_dim") == LATENT_DIM and number("float_bits") == FLOAT_BITS
     assert number("digit_bits") == digit_bits
+    assert number("image_bits") == IMAGE_SIZE * IMAGE_SIZE * PIXEL_BITS
     assert number("latent_bits") == latent_bits
     assert number("ratio") == pytest.approx(digit_bits / latent_bits)
     assert number("saved") == pytest.approx(round(100 * (1 - latent_bits / digit_bits), 1))
@@ -154,6 +155,31 @@ def test_templates_only_format(doc, site):
         for cell, m in zip(cells, ("vae", "ae")):
             r = metrics["strangers"][row.get("data-input")][m]
             assert f"a {r['label']} ({100 * r['sure']:.1f}" in cell or f"a {r['label']} at {100 * r['sure']:.1f}" in cell, cell
+
+
+def test_prose_arithmetic():
+    """The context's claims about the sweep and its per-cent rounding, on numbers made up so
+    that each claim has one right answer."""
+    from article.context import sweep
+    from article.render import percent
+
+    assert [percent(x) for x in (0.7305, 0.7575, 0.6175, 0.0004, 1.0)] == ["73.1", "75.8", "61.8", "0.0", "100.0"]
+
+    def entry(model, d, beta, prior, mixture, recon=100.0, kl=None):
+        return {"model": model, "latent_dim": d, "beta": beta, "test_recon_bce_784": recon, "test_kl": kl,
+                "sampling": {"prior": {"recognisable": prior}, "mixture": {"recognisable": mixture},
+                             "fitted": {"recognisable": prior}}}
+    entries = [entry("ae", 2, None, 0.60, 0.80, 120), entry("vae", 2, 1.0, 0.70, 0.8, 125, 5),
+               entry("ae", 4, None, 0.75, 0.85, 100), entry("vae", 4, 1.0, 0.75, 0.8, 110, 10),
+               entry("ae", 8, None, 0.50, 0.90, 80), entry("vae", 8, 1.0, 0.72, 0.8, 100, 12),
+               entry("vae", 4, 0.5, 0.74, 0.8, 105, 14), entry("vae", 4, 4.0, 0.73, 0.8, 130, 5)]
+    out = sweep(entries, {"latent_dim": 4, "beta": 1.0})
+    assert [p["d"] for p in out["pairs"]] == [2, 4, 8]
+    assert out["ae_prior_peak"] == 4 and out["ae_prior_falls"]            # 0.75 at 4, 0.50 at 8
+    assert out["mixture_beats"] == 3 and out["mixture_margin"] == pytest.approx((0.10, 0.18))
+    assert out["lo_gap"] == pytest.approx(5) and out["hi_gap"] == pytest.approx(20) and out["gap_grows"]
+    assert out["beta_best"] == 1.0 and out["beta_prior_span"] == (0.73, 0.75)
+    assert out["two"]["recon_as_good"] is False                          # 120 against the 4-D VAE's 110
 
 
 def test_page_is_valid_html(html):

@@ -277,6 +277,41 @@ def test_port_in_use_suggests_port_0(tiny_build, tmp_path):
     assert not (tmp_path / "out").exists()                     # refused before building
 
 
+def local_imports(path: str) -> set[str]:
+    """The repository's Python files that `path` imports, directly or not (imports inside
+    functions included)."""
+    import ast
+    seen, todo = set(), [path]
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        for node in ast.walk(ast.parse((REPO / p).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                names = [node.module] if node.module else [a.name for a in node.names]
+                mods = [f"{Path(p).parent.as_posix().replace('/', '.')}.{n}" for n in names]
+            elif isinstance(node, ast.ImportFrom):
+                mods = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            else:
+                continue
+            todo += [f for f in (m.replace(".", "/") + ".py" for m in mods) if (REPO / f).is_file()]
+    return seen
+
+
+def test_every_stage_is_keyed_by_all_the_code_it_runs():
+    """A cached stage is made again when any file of the code it runs changes: each stage's
+    list names every module its entry points import (errors.py shapes no result)."""
+    import build
+    entries = {"figures": ["training/figure_data.py", "training/stills.py"], "tfjs": ["training/export_tfjs.py"],
+               "sweep": ["training/sweep.py", "training/stills.py"]}
+    for stage, (_, code) in build.stage_plan(["sweep-model"]).items():
+        runs = set().union(*(local_imports(e) for e in entries[stage])) - {"training/errors.py"}
+        assert runs <= set(code), (stage, sorted(runs - set(code)))
+
+
 def test_port_not_permitted_suggests_port_0(monkeypatch):
     import build
 

@@ -274,8 +274,9 @@ export function createExplorer(root, app, options = {}) {
       const probs = classify(judge, shown.pixels);
       const best = d3.maxIndex(probs), sure = probs[best];
       const ok = sure >= data.judge.threshold;
-      const verdict = ok ? `reads a ${best} (${d3.format('.0%')(sure)} sure)`
-        : `is not sure what this is (a ${best} at best, ${d3.format('.0%')(sure)})`;
+      const article = best === 8 ? 'an' : 'a';
+      const verdict = ok ? `reads ${article} ${best} (${d3.format('.0%')(sure)} sure)`
+        : `is not sure what this is (${article} ${best} at best, ${d3.format('.0%')(sure)})`;
       const v = $('.ex-verdict');
       v.textContent = `The judge ${verdict}.`;
       v.dataset.digit = best;
