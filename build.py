@@ -58,6 +58,7 @@ EXPORT_CODE = ["training/export_tfjs.py", "training/models.py", "training/judge.
 SWEEP_CODE = ["training/sweep.py", "training/evaluation.py", "training/figure_data.py", "training/stills.py",
               "training/judge.py", "training/models.py", "training/config.py", "training/inputs.py",
               "training/train.py"]
+BETAS_CODE = sorted({*FIGURE_CODE, *EXPORT_CODE})
 MAIN = (*MODELS, "judge")      # the checkpoints the figures and the TF.js models are made from
 DEVICES = "auto, cpu, cuda or cuda:N"
 FIGURE_PAGES = ("map", "explorer", "recon", "traversals", "dice", "sweep")   # figures with a page of their own
@@ -79,18 +80,27 @@ def configs(args) -> tuple[dict[str, TrainConfig | JudgeConfig], list[str]]:
     return {**main, "judge": JudgeConfig(**data), **{c.name: c for c in sweep}}, [c.name for c in sweep]
 
 
-def stage_plan(sweep: list[str]) -> dict[str, tuple[list[str], list[str]]]:
+def variants(cfgs: dict, sweep: list[str]) -> list[str]:
+    """The sweep's VAEs that differ from the main one only in beta: the explorer can swap
+    them in (the 'betas' stage converts them)."""
+    main = cfgs["vae"]
+    return [n for n in sweep if cfgs[n].model == main.model and cfgs[n].beta != main.beta]
+
+
+def stage_plan(sweep: list[str], betas: list[str] = ()) -> dict[str, tuple[list[str], list[str]]]:
     """stage -> (the checkpoints it is made from, the code that shapes it)."""
     plan = {"figures": (list(MAIN), FIGURE_CODE), "tfjs": (list(MAIN), EXPORT_CODE)}
     if sweep:
         plan["sweep"] = ([*sweep, "judge"], SWEEP_CODE)
+    if betas:
+        plan["betas"] = (list(betas), BETAS_CODE)
     return plan
 
 
-def stage_keys(sweep: list[str], ckpts: dict[str, Path], seed: int) -> dict[str, str]:
+def stage_keys(sweep: list[str], betas: list[str], ckpts: dict[str, Path], seed: int) -> dict[str, str]:
     """Cache keys of the stages made from these checkpoints."""
     return {stage: digest(*[store.file_hash(ckpts[n]) for n in names], source_digest(code), str(seed))
-            for stage, (names, code) in stage_plan(sweep).items()}
+            for stage, (names, code) in stage_plan(sweep, betas).items()}
 
 
 def build(args, check=lambda: None) -> dict:
@@ -105,16 +115,17 @@ def build(args, check=lambda: None) -> dict:
     cache = store.Cache(args.cache_dir, log, check)
     store.remove_stale(Path(args.ckpt_dir))
     report = {"trained": [], "loaded_models": False, "figures_computed": False, "exported": False,
-              "sweep_computed": False}
+              "sweep_computed": False, "betas_computed": False}
     cfgs, sweep = configs(args)
+    betas = variants(cfgs, sweep)
     ckpts = {n: Path(args.ckpt_dir) / c.checkpoint_name() for n, c in cfgs.items()}
     keys = None
     if not args.retrain and all(p.is_file() for p in ckpts.values()):
-        keys = stage_keys(sweep, ckpts, args.seed)
+        keys = stage_keys(sweep, betas, ckpts, args.seed)
         if not all(cache.ready(stage, key) for stage, key in keys.items()):
             keys = None
     if keys is None:
-        keys = compute_stages(args, cfgs, sweep, ckpts, cache, report)
+        keys = compute_stages(args, cfgs, sweep, betas, ckpts, cache, report)
     stages = {stage: cache.path(stage, key) for stage, key in keys.items()}
 
     # the site, assembled next to its final place, checked and swapped in
@@ -134,7 +145,7 @@ def build(args, check=lambda: None) -> dict:
     return report
 
 
-def compute_stages(args, cfgs: dict, sweep: list[str], ckpts: dict, cache: store.Cache,
+def compute_stages(args, cfgs: dict, sweep: list[str], betas: list[str], ckpts: dict, cache: store.Cache,
                    report: dict) -> dict[str, str]:
     """Train or load the models, then make whichever cached stage is missing."""
     import torch
@@ -158,7 +169,7 @@ def compute_stages(args, cfgs: dict, sweep: list[str], ckpts: dict, cache: store
         summary = ", ".join(f"{k} {v:.4g}" for k, v in metrics[name].items() if k.startswith("test_") and isinstance(v, float))
         log(f"{name}: {'trained' if was_trained else 'reused checkpoint'} ({summary})")
     torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
-    keys = stage_keys(sweep, ckpts, args.seed)
+    keys = stage_keys(sweep, betas, ckpts, args.seed)
 
     # 2. figure data, static figure renders, and the metrics the page quotes
     def make_figures(folder: Path):
@@ -195,6 +206,19 @@ def compute_stages(args, cfgs: dict, sweep: list[str], ckpts: dict, cache: store
 
     if "sweep" in keys:
         report["sweep_computed"] = cache.make("sweep", keys["sweep"], make_sweep)[1]
+
+    # 5. the beta family's VAEs, for the explorer to swap in when a reader asks
+    def make_betas(folder: Path):
+        from training.export_tfjs import export_models
+        from training.figure_data import betas_data
+        log("converting the beta family's VAEs for the explorer")
+        chosen = {n: models[n] for n in betas}
+        export_models(chosen, None, folder / "models")
+        extra = betas_data(chosen, {n: cfgs[n].beta for n in betas}, xtr, xte, yte)
+        (folder / "betas.json").write_text(json.dumps(extra, separators=(",", ":")))
+
+    if "betas" in keys:
+        report["betas_computed"] = cache.make("betas", keys["betas"], make_betas)[1]
     return keys
 
 
@@ -212,6 +236,12 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict) -> None:
     data = json.loads((fig_dir / "figure-data.json").read_text())
     data["palette"] = json.loads((REPO / "article" / "palette.json").read_text())
     (stage / "data").mkdir()
+    if "betas" in stages:                       # loaded by the page only when a reader asks
+        shutil.copytree(stages["betas"] / "models", stage / "models", dirs_exist_ok=True)
+        shutil.copy(stages["betas"] / "betas.json", stage / "data" / "betas.json")
+        extra = json.loads((stages["betas"] / "betas.json").read_text())["models"]
+        family = [{"name": "vae", "beta": cfgs["vae"].beta}, *({"name": n, "beta": m["beta"]} for n, m in extra.items())]
+        data["betas"] = {"file": "data/betas.json", "models": sorted(family, key=lambda e: e["beta"])}
     (stage / "data" / "figure-data.json").write_text(json.dumps(data, separators=(",", ":")))
     shutil.copy(fig_dir / "pca.bin", stage / "data" / "pca.bin")
     for src, dst in LIBRARIES:

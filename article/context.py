@@ -106,8 +106,14 @@ def sweep(entries: list[dict], main: dict) -> dict | None:
         out.update(ae_prior_peak=peak["d"],
                    ae_prior_falls=share(hi["ae"], "prior") < share(peak["ae"], "prior") - CLOSE,
                    mixture_beats=sum(m > 0 for m in margins), mixture_margin=(min(margins), max(margins)))
+    out["active_threshold"] = next((e["active"]["threshold"] for e in entries if e["active"]), None)
     if betas:
         best = max(betas, key=lambda e: share(e, "prior"))
+        idle = [e for e in betas if e["active"]["units"] < e["latent_dim"]]
+        if idle:                                   # the largest beta that leaves values unused
+            e = idle[-1]
+            out["idle"] = {"beta": e["beta"], "name": e["name"], "units": e["active"]["units"],
+                           "unused": e["latent_dim"] - e["active"]["units"], "sigma": e["active"]["idle_sigma"]}
         out.update(beta_lo=betas[0], beta_hi=betas[-1], beta_best=best["beta"],
                    beta_prior_span=(min(share(e, "prior") for e in betas), share(best, "prior")))
     two = next((p for p in pairs if p["d"] == 2), None)
@@ -165,7 +171,10 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
     `metrics` the same with the training histories. `site` is the folder being assembled."""
     s = public["sampling"]
     ae, vae = public["ae"], public["vae"]
-    model_bytes = sum(p.stat().st_size for p in (site / "models").rglob("*") if p.is_file())
+    main = {*(f"{m}-{part}" for m in MODELS for part in ("encoder", "decoder")), "judge"}
+    sizes = {folder.name: sum(p.stat().st_size for p in folder.iterdir()) for folder in (site / "models").iterdir()}
+    model_bytes = sum(v for k, v in sizes.items() if k in main)            # what the page loads for its figures
+    family_bytes = sum(v for k, v in sizes.items() if k not in main)       # ... and the betas, when asked for
     first = f"models/{data['model_order'][0]}-decoder"     # what the first decoded image needs
     shards = json.loads((site / first / "model.json").read_text())["weightsManifest"]
     preload = ["data/figure-data.json", "lib/tfjs-backend-wasm-simd.wasm", f"{first}/model.json",
@@ -207,5 +216,5 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
             "fig": {name: k for k, name in enumerate(FIGURES, 1)}, "sampler_names": SAMPLER_NAMES,
             "grid_columns": GRID_COLUMNS, "close_points": 100 * CLOSE,
             "threshold_pct": 100 * data["judge"]["threshold"],
-            "log10": math.log(10), "model_mib": model_bytes / MIB, "preload": preload, "stills": sorted(p.name for p in (site / "img").glob("*")),
+            "log10": math.log(10), "model_mib": model_bytes / MIB, "family_mib": family_bytes / MIB, "preload": preload, "stills": sorted(p.name for p in (site / "img").glob("*")),
             "date": datetime.date.today()}

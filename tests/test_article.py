@@ -165,14 +165,17 @@ def test_prose_arithmetic():
 
     assert [percent(x) for x in (0.7305, 0.7575, 0.6175, 0.0004, 1.0)] == ["73.1", "75.8", "61.8", "0.0", "100.0"]
 
-    def entry(model, d, beta, prior, mixture, recon=100.0, kl=None):
-        return {"model": model, "latent_dim": d, "beta": beta, "test_recon_bce_784": recon, "test_kl": kl,
+    def entry(model, d, beta, prior, mixture, recon=100.0, kl=None, units=None):
+        active = None if model == "ae" else {"units": units or d, "threshold": 0.01,
+                                             "idle_sigma": 0.99 if units and units < d else None}
+        return {"name": f"{model}-{d}-{beta}", "model": model, "latent_dim": d, "beta": beta,
+                "test_recon_bce_784": recon, "test_kl": kl, "active": active,
                 "sampling": {"prior": {"recognisable": prior}, "mixture": {"recognisable": mixture},
                              "fitted": {"recognisable": prior}}}
     entries = [entry("ae", 2, None, 0.60, 0.80, 120), entry("vae", 2, 1.0, 0.70, 0.8, 125, 5),
                entry("ae", 4, None, 0.75, 0.85, 100), entry("vae", 4, 1.0, 0.75, 0.8, 110, 10),
                entry("ae", 8, None, 0.50, 0.90, 80), entry("vae", 8, 1.0, 0.72, 0.8, 100, 12),
-               entry("vae", 4, 0.5, 0.74, 0.8, 105, 14), entry("vae", 4, 4.0, 0.73, 0.8, 130, 5)]
+               entry("vae", 4, 0.5, 0.74, 0.8, 105, 14), entry("vae", 4, 4.0, 0.73, 0.8, 130, 5, units=3)]
     out = sweep(entries, {"latent_dim": 4, "beta": 1.0})
     assert [p["d"] for p in out["pairs"]] == [2, 4, 8]
     assert out["ae_prior_peak"] == 4 and out["ae_prior_falls"]            # 0.75 at 4, 0.50 at 8
@@ -180,6 +183,8 @@ def test_prose_arithmetic():
     assert out["lo_gap"] == pytest.approx(5) and out["hi_gap"] == pytest.approx(20) and out["gap_grows"]
     assert out["beta_best"] == 1.0 and out["beta_prior_span"] == (0.73, 0.75)
     assert out["two"]["recon_as_good"] is False                          # 120 against the 4-D VAE's 110
+    assert out["idle"] == {"beta": 4.0, "name": "vae-4-4.0", "units": 3, "unused": 1, "sigma": 0.99}
+    assert out["active_threshold"] == 0.01
 
 
 def test_page_is_valid_html(html):
@@ -306,6 +311,8 @@ def test_sweep_figure_renders_and_equals_metrics_json(page, server, site, doc):
         e = entries[(tr.get("data-model"), int(tr.get("data-latent-dim")), beta)]
         cells = [td for td in tr.iter("td") if td.get("data-value")]
         assert float(cells[0].get("data-value")) == e["test_recon_bce_784"]
+        (active,) = [td for td in tr.iter("td") if td.get("data-active") is not None]
+        assert active.get("data-active") == (str(e["active"]["units"]) if e["active"] else "")
         for td in cells[1:]:
             want = e["sampling"][td.get("data-sampler")]["recognisable"]
             assert float(td.get("data-value")) == want and shown_matches(text(td), want, percent=True)

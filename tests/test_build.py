@@ -21,7 +21,7 @@ from conftest import REPO, load_json, run_build
 
 MODEL_DIRS = ["ae-encoder", "ae-decoder", "vae-encoder", "vae-decoder"]
 NOTHING_DONE = {"trained": [], "loaded_models": False, "figures_computed": False, "exported": False,
-                "sweep_computed": False}
+                "sweep_computed": False, "betas_computed": False}
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -306,8 +306,11 @@ def test_every_stage_is_keyed_by_all_the_code_it_runs():
     list names every module its entry points import (errors.py shapes no result)."""
     import build
     entries = {"figures": ["training/figure_data.py", "training/stills.py"], "tfjs": ["training/export_tfjs.py"],
-               "sweep": ["training/sweep.py", "training/stills.py"]}
-    for stage, (_, code) in build.stage_plan(["sweep-model"]).items():
+               "sweep": ["training/sweep.py", "training/stills.py"],
+               "betas": ["training/figure_data.py", "training/export_tfjs.py"]}
+    plan = build.stage_plan(["sweep-model"], ["beta-model"])
+    assert sorted(plan) == sorted(entries)
+    for stage, (_, code) in plan.items():
         runs = set().union(*(local_imports(e) for e in entries[stage])) - {"training/errors.py"}
         assert runs <= set(code), (stage, sorted(runs - set(code)))
 

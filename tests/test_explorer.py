@@ -461,3 +461,47 @@ def test_missing_or_damaged_model_files_are_named(page, server, site):
     page2.wait_for_selector(f"{ROOT}[data-error='true']", state="attached", timeout=30_000)
     message = page2.locator(f"{ROOT} .ex-message").inner_text()
     assert "VAE decoder" in message and "models/vae-decoder/" in message and "damaged" in message
+
+
+def test_beta_family_loads_when_chosen_and_keeps_the_digit(page, server, browser, site, tiny_build):
+    """The β control swaps in a VAE of the family: its files load only then, the line moves
+    to that VAE's code of the input on screen, drawings made before get its code too (as
+    PyTorch computes it), Show AE returns to it, and the address restores it."""
+    import json
+
+    from harness import load_models
+    betas = json.loads((site / "data" / "betas.json").read_text())
+    (name,) = betas["models"]                              # the tiny build has one extra beta
+    asked = []
+    page.on("request", lambda r: asked.append(r.url))
+    open_page(page, server)
+    page.evaluate("""() => { const w = 280, ink = new Uint8ClampedArray(w * w);    // alpha, as the pad gives
+        for (let y = 60; y < 220; y++) for (let x = 130; x < 150; x++) ink[y * w + x] = 255;
+        return latentExplorer.useDrawing(ink, w, w, true); }""")
+    select(page, "digit 3")
+    assert not [u for u in asked if "betas.json" in u or f"/{name}-" in u]
+    page.get_by_label("β of the VAE").select_option(name)
+    page.wait_for_selector(f"{ROOT}[data-model='{name}']", state="attached", timeout=30_000)
+    assert [u for u in asked if f"/{name}-decoder/" in u]
+    shown = page.evaluate("latentExplorer.state.selected.at(-1).id")
+    assert values(page) == pytest.approx(clip(betas["inputs"][shown]["codes"][name], betas["models"][name]["axes"]),
+                                         abs=1e-9)
+    drawn = page.evaluate(f"""() => {{ const d = latentExplorer.state.inputs.find(d => d.kind === 'drawn');
+        return {{ pixels: Array.from(d.pixels), code: d.codes['{name}'] }}; }}""")
+    model = load_models(tiny_build["ckpt"], [name])[name]
+    with torch.no_grad():
+        mu = model.encode(torch.tensor(drawn["pixels"], dtype=torch.float32).reshape(1, 1, 32, 32) / 255)[0][0]
+    assert drawn["code"] == pytest.approx(mu.tolist(), abs=1e-4)
+    page.get_by_label("Show AE").check()
+    page.wait_for_selector(f"{ROOT}[data-model='ae']", state="attached")
+    page.get_by_label("Show AE").uncheck()
+    page.wait_for_selector(f"{ROOT}[data-model='{name}']", state="attached")
+    page.wait_for_timeout(400)                             # the address is written after a pause
+    assert f"m={name}" in page.url
+    want = values(page)
+    fresh = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    fresh.goto(page.url)
+    fresh.wait_for_selector(f"{ROOT}[data-model='{name}']", state="attached", timeout=30_000)
+    assert values(fresh) == want
+    fresh.context.close()
+    no_errors(page)

@@ -276,6 +276,10 @@ def test_tiny_sweep_writes_every_key(tiny_build):
         ("ae", 2, None), ("ae", 4, None), ("vae", 2, 1.0), ("vae", 4, 0.5), ("vae", 4, 1.0)]
     for e in sweep:
         assert e["test_recon_bce_784"] > 0 and (e["test_kl"] is None) == (e["model"] == "ae")
+        assert (e["active"] is None) == (e["model"] == "ae")
+        if e["active"]:
+            assert 0 <= e["active"]["units"] <= e["latent_dim"] and e["active"]["threshold"] > 0
+            assert (e["active"]["idle_sigma"] is None) == (e["active"]["units"] == e["latent_dim"])
         for kind in ("prior", "fitted", "mixture"):
             assert set(e["sampling"][kind]) == {"recognisable", "class_entropy"}
             assert 0 <= e["sampling"][kind]["recognisable"] <= 1

@@ -21,6 +21,12 @@ FLOAT_BITS = 32       # bits of one latent value as the models store it (float32
 MODELS = ("ae", "vae")  # the main pair, in the order the page lists them
 LABELS = {"ae": "AE", "vae": "VAE"}
 TITLES = {"ae": "Autoencoder (AE)", "vae": "Variational autoencoder (VAE)"}
+
+
+def variant_label(beta: float) -> str:
+    """The page's name of a VAE trained with another beta than the main one."""
+    return f"VAE (β = {beta:g})"
+
 GRID_COLUMNS = 10      # images per row in the page's grids of decodes (dice rolls)
 # The site stores each weight tensor as uint8 on an affine grid (a quarter of float32's
 # bytes). Training rounds the final weights to that grid itself, so that metrics, figures

@@ -133,9 +133,9 @@ def _quiet():
         os.close(null)
 
 
-def export_models(models: dict[str, Autoencoder], judge: Judge, out_dir: Path) -> None:
+def export_models(models: dict[str, Autoencoder], judge: Judge | None, out_dir: Path) -> None:
     """Write out_dir/{name}-encoder and out_dir/{name}-decoder for each model in `models`,
-    and out_dir/judge."""
+    and out_dir/judge unless `judge` is None."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # tensorflowjs imports tensorflow_decision_forests, whose welcome message needs IPython
     # whenever stdout is not a plain file (e.g. under pytest): switch it off.
@@ -150,10 +150,10 @@ def export_models(models: dict[str, Autoencoder], judge: Judge, out_dir: Path) -
         _export(keras, tfjs, models, judge, Path(out_dir))
 
 
-def _export(keras, tfjs, models: dict[str, Autoencoder], judge: Judge, out_dir: Path) -> None:
+def _export(keras, tfjs, models: dict[str, Autoencoder], judge: Judge | None, out_dir: Path) -> None:
     # the reference outputs and the weights in float32 on the CPU (no TF32 on GPUs)
     models = {name: copy.deepcopy(model).cpu() for name, model in models.items()}
-    judge = copy.deepcopy(judge).cpu()
+    judge = None if judge is None else copy.deepcopy(judge).cpu()
     gen = torch.Generator().manual_seed(0)
     images = torch.rand(4, 1, IMAGE_SIZE, IMAGE_SIZE, generator=gen)
     jobs = []  # (folder name, twin builder, model, NHWC/flat input, PyTorch's output)
@@ -164,8 +164,9 @@ def _export(keras, tfjs, models: dict[str, Autoencoder], judge: Judge, out_dir: 
             jobs += [(f"{name}-encoder", _encoder, model, images.permute(0, 2, 3, 1),
                       mu if logvar is None else torch.cat([mu, logvar], 1)),
                      (f"{name}-decoder", _decoder, model, codes, model.decode(codes).permute(0, 2, 3, 1))]
-    with torch.no_grad():
-        jobs.append(("judge", _judge, judge, images.permute(0, 2, 3, 1), torch.softmax(judge(images), 1)))
+    if judge is not None:
+        with torch.no_grad():
+            jobs.append(("judge", _judge, judge, images.permute(0, 2, 3, 1), torch.softmax(judge(images), 1)))
     for folder, make, model, x, want in jobs:
         if not all(_on_grid(_np(p)) for p in model.parameters()):
             raise ValueError(f"{folder}: weights must be rounded to {WEIGHT_DTYPE} before export "

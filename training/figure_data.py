@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
-from .config import IMAGE_SIZE, LABELS, LATENT_DIM, MNIST_SIZE, MODELS, PAD, TITLES
+from .config import IMAGE_SIZE, LABELS, LATENT_DIM, MNIST_SIZE, MODELS, PAD, TITLES, variant_label
 from .evaluation import encode, fitted_normal, measure
 from .inputs import BOX, HIRES, INK, PEN, ood_images
 from .judge import THRESHOLD
@@ -113,24 +113,25 @@ def projections(values: np.ndarray) -> list[float]:
 
 
 @torch.no_grad()
-def probes(models: dict, judge, image: torch.Tensor) -> dict:
+def probes(models: dict, judge, image: torch.Tensor, labels: dict = LABELS) -> dict:
     """For each TF.js model the page loads: an input and what PyTorch computes for it (the
     decoders' outputs as projections), so that the page can tell a damaged file. Computed
     on the CPU in float32, as the exported weights are."""
     models = {m: copy.deepcopy(model).cpu() for m, model in models.items()}
-    judge = copy.deepcopy(judge).cpu()
+    judge = None if judge is None else copy.deepcopy(judge).cpu()
     out = {}
     z = np.linspace(-1.5, 1.5, LATENT_DIM, dtype=np.float32)
     for m, model in models.items():
         mu, logvar = model.encode(image)
         code = mu if logvar is None else torch.cat([mu, logvar], 1)
         out[f"{m}-encoder"] = {"input": sig(image.numpy(), 6), "output": sig(code.numpy(), 7),
-                               "label": f"{LABELS[m]} encoder"}
+                               "label": f"{labels[m]} encoder"}
         pixels = model.decode(torch.from_numpy(z)[None]).numpy().ravel()
         out[f"{m}-decoder"] = {"input": sig(z), "output": projections(pixels), "project": True,
-                               "label": f"{LABELS[m]} decoder"}
-    probs = torch.softmax(judge(image), 1).numpy()
-    out["judge"] = {"input": sig(image.numpy(), 6), "output": sig(probs, 7), "label": "judge"}
+                               "label": f"{labels[m]} decoder"}
+    if judge is not None:
+        probs = torch.softmax(judge(image), 1).numpy()
+        out["judge"] = {"input": sig(image.numpy(), 6), "output": sig(probs, 7), "label": "judge"}
     return out
 
 
@@ -145,24 +146,9 @@ def as_bytes(img: torch.Tensor) -> str:
     return base64.b64encode((img * 255).round().byte().numpy().tobytes()).decode()
 
 
-def figure_data(models: dict, judge, x_train, y_train, x_test, y_test, seed: int = 0):
-    """Everything the page's figures need and every measurement the article quotes;
-    returns (figure data, measurements, pca bytes, pictures)."""
-    codes = {m: encode(models[m], x_train)[0] for m in MODELS}
-    test_codes, test_logvar = {}, None
-    for m in MODELS:
-        test_codes[m], logvar = encode(models[m], x_test)
-        test_logvar = logvar if logvar is not None else test_logvar
-    pca, pca_summary, pca_bytes, neighbours = pca_projection(codes, y_train.numpy(), seed)
-    per_model = {}
-    for m in MODELS:
-        axes = [axis_summary(codes[m][:, i]) for i in range(LATENT_DIM)]
-        mean, chol = fitted_normal(codes[m])
-        per_model[m] = {"label": LABELS[m], "title": TITLES[m], "variational": models[m].args.variational,
-                        "axes": axes, "fitted": {"mean": sig(mean, 6), "chol": [sig(r, 6) for r in chol]},
-                        "pca": pca[m]}
-    ranges = {m: np.array([a["range"] for a in per_model[m]["axes"]]) for m in MODELS}
-
+def explorer_inputs(x_test, y_test) -> list[dict]:
+    """The explorer's inputs: DIGITS_PER_CLASS test digits of each class, then the shapes the
+    models never saw; each {id, name, kind, image (1, 1, 32, 32)}."""
     inputs = []
     y = y_test.numpy()
     for digit in range(10):
@@ -172,17 +158,52 @@ def figure_data(models: dict, judge, x_train, y_train, x_test, y_test, seed: int
     for name, (label, img) in ood_images().items():
         inputs.append({"id": name, "name": label, "kind": "ood",
                        "image": torch.from_numpy(img.astype(np.float32) / 255)[None, None]})
-    for item in inputs:
-        img = item.pop("image")
-        item["pixels"] = as_bytes(img)
-        item["codes"] = {}
-        for m in MODELS:
-            mu, logvar = encode(models[m], img)
-            item["codes"][m] = sig(mu[0], 6)
-            if logvar is not None:
-                item["logvar"] = sig(logvar[0], 6)
+    return inputs
 
-    numbers, pictures = measure(models, judge, codes, test_codes, y, ranges, inputs, seed)
+
+def input_codes(models: dict, inputs: list[dict]) -> dict:
+    """{input id: {"codes": {model: code}, "logvar": {model: log-variances}}} (the latter for
+    the VAEs only)."""
+    out = {}
+    for item in inputs:
+        codes, logvars = {}, {}
+        for m, model in models.items():
+            mu, logvar = encode(model, item["image"])
+            codes[m] = sig(mu[0], 6)
+            if logvar is not None:
+                logvars[m] = sig(logvar[0], 6)
+        out[item["id"]] = {"codes": codes, "logvar": logvars}
+    return out
+
+
+def model_summary(model, codes: np.ndarray, label: str, title: str) -> dict:
+    """What the explorer needs to show a model: its names, its axes (ranges and violins) and
+    the normal fitted to its training codes."""
+    mean, chol = fitted_normal(codes)
+    return {"label": label, "title": title, "variational": model.args.variational,
+            "axes": [axis_summary(codes[:, i]) for i in range(codes.shape[1])],
+            "fitted": {"mean": sig(mean, 6), "chol": [sig(r, 6) for r in chol]}}
+
+
+def figure_data(models: dict, judge, x_train, y_train, x_test, y_test, seed: int = 0):
+    """Everything the page's figures need and every measurement the article quotes;
+    returns (figure data, measurements, pca bytes, pictures)."""
+    codes = {m: encode(models[m], x_train)[0] for m in MODELS}
+    test_codes, test_logvar = {}, None
+    for m in MODELS:
+        test_codes[m], logvar = encode(models[m], x_test)
+        test_logvar = logvar if logvar is not None else test_logvar
+    pca, pca_summary, pca_bytes, neighbours = pca_projection(codes, y_train.numpy(), seed)
+    per_model = {m: {**model_summary(models[m], codes[m], LABELS[m], TITLES[m]), "pca": pca[m]} for m in MODELS}
+    ranges = {m: np.array([a["range"] for a in per_model[m]["axes"]]) for m in MODELS}
+
+    inputs = explorer_inputs(x_test, y_test)
+    read = input_codes({m: models[m] for m in MODELS}, inputs)
+    for item in inputs:
+        item["pixels"] = as_bytes(item.pop("image"))
+        item.update(read[item["id"]])
+
+    numbers, pictures = measure(models, judge, codes, test_codes, y_test.numpy(), ranges, inputs, seed)
     numbers["target_entropy_784"] = round(target_entropy(x_test), 4)
     numbers["map"] = neighbours
     sigma = np.exp(0.5 * test_logvar)
@@ -196,3 +217,14 @@ def figure_data(models: dict, judge, x_train, y_train, x_test, y_test, seed: int
             "judge": {"threshold": THRESHOLD}, "dice": dice,
             "probes": probes(models, judge, x_test[:1])}
     return data, numbers, pca_bytes, pictures
+
+
+def betas_data(models: dict, betas: dict, x_train, x_test, y_test) -> dict:
+    """The explorer's other VAEs (`models`, by name, trained with `betas[name]`): their
+    summaries, their codes of the explorer's inputs, and the probes of their TF.js files."""
+    inputs = explorer_inputs(x_test, y_test)
+    return {"models": {n: {**model_summary(m, encode(m, x_train)[0], variant_label(betas[n]),
+                                           f"{TITLES['vae']}, β = {betas[n]:g}"), "beta": betas[n]}
+                       for n, m in models.items()},
+            "inputs": input_codes(models, inputs),
+            "probes": probes(models, None, x_test[:1], {n: variant_label(b) for n, b in betas.items()})}

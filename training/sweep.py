@@ -14,6 +14,9 @@ from .config import TrainConfig
 from .evaluation import SAMPLERS, encode, sampling
 from .figure_data import axis_summary
 
+ACTIVE = 0.01   # a VAE's latent value is active when its means vary more than this over the
+                # data (the "active units" of Burda et al. 2016, arXiv:1509.00519)
+
 def measure_sweep(configs: list[TrainConfig], models: dict, metrics: dict, judge, x_train,
                   seed: int = 0) -> list[dict]:
     """One entry per model: its settings, test reconstruction and rate, and for each sampler
@@ -21,7 +24,7 @@ def measure_sweep(configs: list[TrainConfig], models: dict, metrics: dict, judge
     entries = []
     for config in configs:
         model = models[config.name]
-        codes = encode(model, x_train)[0]
+        codes, logvar = encode(model, x_train)
         d = config.model.latent_dim
         ranges = np.array([axis_summary(codes[:, i])["range"] for i in range(d)])   # as the explorer's axes
         scores = sampling({config.name: model}, judge, {config.name: codes}, {config.name: ranges}, seed)
@@ -31,7 +34,17 @@ def measure_sweep(configs: list[TrainConfig], models: dict, metrics: dict, judge
             "beta": config.beta if config.model.variational else None,
             "test_recon_bce_784": m["test_recon_bce_784"], "test_kl": m.get("test_kl"),
             "test_neg_elbo_784": m.get("test_neg_elbo_784"),
+            "active": active_units(codes, logvar) if config.model.variational else None,
             "sampling": {kind: {"recognisable": scores[f"{config.name}_{kind}"]["recognisable"],
                                 "class_entropy": scores[f"{config.name}_{kind}"]["class_entropy"]}
                          for kind in SAMPLERS}})
     return entries
+
+
+def active_units(codes, logvar) -> dict:
+    """How many latent values a VAE uses (`units`: its means vary over the data by more than
+    `threshold`), and the median sigma of q(z|x) on the others (None if it uses all)."""
+    active = codes.var(0) > ACTIVE
+    idle = np.exp(0.5 * logvar[:, ~active])
+    return {"units": int(active.sum()), "threshold": ACTIVE,
+            "idle_sigma": round(float(np.median(idle)), 4) if idle.size else None}

@@ -37,6 +37,8 @@ const markup = label => `
   <div class="ex-main">
     <div class="ex-controls">
       <label class="ex-toggle"><input type="checkbox" class="ex-switch"> Show ${label}</label>
+      <label class="ex-beta" hidden title="Swap in a VAE trained with another β (loaded when you choose it)">β
+        <select class="ex-beta-choice" aria-label="β of the VAE"></select></label>
       <button type="button" class="ex-random" aria-label="Random"
         title="Draw a code from the standard normal N(0, I), the same dice for both models">${DICE}<span>Random</span></button>
       <button type="button" class="ex-fitted" aria-label="Random from fitted normal"
@@ -66,6 +68,7 @@ export function createExplorer(root, app, options = {}) {
   const DIM = data.latent_dim, SIZE = data.image_size, palette = data.palette;
   const label = m => data.models[m].label;
   const [first, other] = data.model_order;        // shown by default, and by the toggle
+  let vae = first;                                // the VAE the toggle returns to (beta family)
   const $ = q => root.querySelector(q);
   const ns = `.explorer${++instances}`;           // this view's listeners on the dispatcher
   const clipId = `explorer-clip-${instances}`;
@@ -171,7 +174,7 @@ export function createExplorer(root, app, options = {}) {
       .call(l => l.selectAll('path').attr('d', d => path(d.codes[m])))
       .call(l => l.select('title').text(d => `${d.name} (${label(m)}); double-click to decode it`))
       .each(function (d) {   // the VAE's +-2 sigma: where q(z|x) puts most of its samples
-        const sd = data.models[m].variational && d.logvar ? d.logvar.map(v => Math.exp(0.5 * v)) : [];
+        const sd = d.logvar?.[m]?.map(v => Math.exp(0.5 * v)) ?? [];
         d3.select(this).select('.ex-sigma').selectAll('line').data(sd).join('line')
           .attr('x1', (_, i) => x(i)).attr('x2', (_, i) => x(i))
           .attr('y1', (s, i) => y[i](d.codes[m][i] - 2 * s)).attr('y2', (s, i) => y[i](d.codes[m][i] + 2 * s));
@@ -290,6 +293,8 @@ export function createExplorer(root, app, options = {}) {
 
   function renderModel() {
     root.dataset.model = state.model;
+    if (data.models[state.model].variational) vae = state.model;
+    $('.ex-beta-choice').value = vae;
     $('.ex-switch').checked = state.model === other;
     decodedCanvas.setAttribute('aria-label', `${label(state.model)} decoded image`);
     $('.ex-caption').innerHTML = `What the <b>${label(state.model)}</b>’s decoder makes of the black line`;
@@ -304,9 +309,17 @@ export function createExplorer(root, app, options = {}) {
 
   // ---- controls ----
   $('.ex-switch').addEventListener('change', e => {
-    app.switchModel(e.target.checked ? other : first)
+    app.switchModel(e.target.checked ? other : vae)
       .catch(error => { e.target.checked = state.model === other; showError(error); });
   });
+  if (data.betas) {                               // the beta family, if the build trained one
+    $('.ex-beta').hidden = false;
+    d3.select($('.ex-beta-choice')).selectAll('option').data(data.betas.models).join('option')
+      .attr('value', b => b.name).text(b => d3.format('~g')(b.beta));
+    $('.ex-beta-choice').addEventListener('change', e => {
+      app.showVae(e.target.value).catch(error => { e.target.value = vae; showError(error); });
+    });
+  }
   $('.ex-random').addEventListener('click', () => state.setLatent(state.z.map(() => gauss()), 'random'));
   $('.ex-fitted').addEventListener('click', () => {
     const { mean, chol } = data.models[state.model].fitted;    // z = mean + L eps

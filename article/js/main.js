@@ -41,7 +41,20 @@ function createApp(data) {
   data.inputs.forEach(d => { d.pixels = fromBase64(d.pixels); });
   const state = createState(data);
   const nets = createNets(data);
-  let drawings = 0, drawing = null;
+  let drawings = 0, drawing = null, family = null;
+
+  /** Each model's code (and log-variance) of an image (floats in [0, 1]), for `names`. */
+  async function encodeAll(floats, names) {
+    const encoders = await Promise.all(names.map(m => nets.get(`${m}-encoder`)));
+    return names.map((m, k) => [m, encode(encoders[k], floats, data.latent_dim)]);
+  }
+  function keep(d, read) {                        // codes (and log-variances) into an input
+    for (const [m, c] of read) {
+      d.codes[m] = c.mean;
+      if (c.logvar) d.logvar[m] = c.logvar;
+    }
+  }
+
   const app = {
     state, data, nets, decoded: null,
     loadPoints: () => fetchOk(data.pca.file).then(r => r.arrayBuffer()),
@@ -62,29 +75,58 @@ function createApp(data) {
       }
       state.setModel(name, code);
     },
-    /** A drawing from the pad: framed like MNIST, encoded by both encoders, made an input. */
+    /** A drawing from the pad: framed like MNIST, encoded by every encoder, made an input. */
     async useDrawing(ink, width, height, fresh) {
       const pixels = frameLikeMnist(ink, width, height, { ...data.framing, image_size: data.image_size });
       if (!pixels) return;
       const floats = Float32Array.from(pixels, v => v / 255);
-      const encoders = await Promise.all(data.model_order.map(m => nets.get(`${m}-encoder`)));
-      const read = data.model_order.map((m, k) => [m, encode(encoders[k], floats, data.latent_dim)]);
+      const read = await encodeAll(floats, Object.keys(data.models));
       if (!read.every(([, c]) => c.mean.every(Number.isFinite))) return;
       if (fresh || !drawing) drawing = { id: `drawing-${++drawings}`, name: `drawing ${drawings}`, kind: 'drawn' };
-      const codes = Object.fromEntries(read.map(([m, c]) => [m, c.mean]));
-      Object.assign(drawing, { pixels, codes, logvar: read.find(([, c]) => c.logvar)?.[1].logvar });
+      Object.assign(drawing, { pixels, floats, codes: {}, logvar: {} });
+      keep(drawing, read);
       state.addInput({ ...drawing });
       state.select(drawing.id, true);
       state.snap(drawing.id);
+    },
+    /**
+     * The VAEs trained with other betas (data/betas.json), fetched once: their summaries
+     * join data.models, their codes the inputs (drawings are encoded now), their probes
+     * the checks of their files.
+     */
+    loadBetas() {
+      family ??= fetchOk(data.betas.file).then(r => r.json()).then(async extra => {
+        Object.assign(data.probes, extra.probes);
+        const names = Object.keys(extra.models);
+        for (const d of state.inputs) {
+          const known = extra.inputs[d.id];
+          if (known) keep(d, names.map(m => [m, { mean: known.codes[m], logvar: known.logvar[m] }]));
+        }
+        Object.assign(data.models, extra.models);  // drawings made from now on use these encoders too
+        const drawn = state.inputs.filter(d => d.kind === 'drawn' && names.some(m => !d.codes[m]));
+        const reads = await Promise.all(drawn.map(d => encodeAll(d.floats, names)));
+        drawn.forEach((d, k) => keep(d, reads[k]));
+      }).catch(error => { family = null; throw error; });
+      return family;
+    },
+    /** Shows the VAE named `name` (the main one or one of the beta family). */
+    async showVae(name) {
+      if (!(name in data.models)) await app.loadBetas();
+      await app.switchModel(name);
     },
   };
   return app;
 }
 
 /** The URL's fragment holds the shareable state; it is read once and kept up to date. */
-function linkUrl(state, data) {
-  const saved = fromHash(location.hash, data);
+function linkUrl(app) {
+  const { state, data } = app, hash = location.hash;
+  const saved = fromHash(hash, data);
   const restored = restore(state, saved);
+  const wanted = new URLSearchParams(hash.replace(/^#/, '')).get('m');
+  if (data.betas?.models.some(b => b.name === wanted) && !(wanted in data.models)) {
+    app.loadBetas().then(() => restore(state, fromHash(hash, data))).catch(error => console.warn(error));
+  }
   let timer = 0;
   const write = () => {
     clearTimeout(timer);
@@ -112,7 +154,7 @@ async function main() {
   const app = createApp(data);
   app.nets.get(`${data.model_order[0]}-decoder`)
     .then(() => app.nets.get(`${data.model_order[1]}-decoder`)).catch(() => {});
-  if (!linkUrl(app.state, data) && data.inputs.length) {
+  if (!linkUrl(app) && data.inputs.length) {
     app.state.select(data.inputs[0].id, true);
     app.state.snap(data.inputs[0].id);
   }

@@ -48,6 +48,7 @@ export function createMap(root, app, options = {}) {
       .attr('role', 'img').attr('aria-label', 'Current code');
     return { name, pca, box: box.node(), svg, canvas: canvas.node(), axes, rings, marker, width: 0 };
   });
+  const away = d3.select(root).append('p').attr('class', 'map-away').attr('role', 'status');
   const peek = d3.select(root).append('canvas').attr('class', 'map-peek').attr('aria-hidden', 'true')
     .attr('width', data.image_size).attr('height', data.image_size).node();
   peek.hidden = true;
@@ -116,6 +117,9 @@ export function createMap(root, app, options = {}) {
 
   // ---- linked to the explorer: the current code and the selected inputs ----
   function renderMarks() {
+    const mapped = plots.some(plot => plot.name === state.model);
+    away.text(mapped ? '' : `The explorer shows the ${data.models[state.model].label}, which has no map; ` +
+      'the rings still mark the selected inputs in the two models above.');
     for (const plot of plots) {
       if (!plot.width) continue;
       const here = project(state.z, plot.pca);

@@ -49,7 +49,7 @@ export function createRecon(root, app) {
       cell.textContent = `${nats.toFixed(1)} nats`;
       cell.dataset.value = nats;
     }, () => {}));
-    const sd = d.logvar?.map(v => Math.exp(0.5 * v));
+    const sd = d.logvar?.[variational]?.map(v => Math.exp(0.5 * v));
     root.querySelector('.recon-sigma').textContent = sd
       ? `σ per latent value: ${sd.map(s => s.toFixed(3)).join(', ')} (the prior's is 1)` : '';
     samples.replaceChildren();
@@ -57,10 +57,11 @@ export function createRecon(root, app) {
 
   root.querySelector('.recon-sample').addEventListener('click', () => {
     const d = state.current();
-    if (!d?.logvar) return;
+    const logvar = d?.logvar?.[variational];
+    if (!logvar) return;
     nets.get(`${variational}-decoder`).then(net => {
       const codes = Array.from({ length: SAMPLES }, () =>
-        d.codes[variational].map((mu, i) => mu + Math.exp(0.5 * d.logvar[i]) * gauss()));
+        d.codes[variational].map((mu, i) => mu + Math.exp(0.5 * logvar[i]) * gauss()));
       const pixels = decode(net, codes), n = data.image_size ** 2;
       samples.replaceChildren(...codes.map((_, k) => {
         const c = document.createElement('canvas');
