@@ -158,7 +158,7 @@ export function createExplorer(root, app, options = {}) {
 
   function renderLines() {
     const m = state.model;
-    const shown = state.selected.map(s => state.input(s.id)).filter(Boolean);
+    const shown = state.selected.map(s => state.input(s.id)).filter(d => d?.codes[m]);
     gLines.selectAll('g.ex-line').data(shown, d => d.id)
       .join(enter => {
         const l = enter.append('g').attr('class', 'ex-line').attr('data-input-id', d => d.id);

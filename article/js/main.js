@@ -102,16 +102,18 @@ function createApp(data) {
           const known = extra.inputs[d.id];
           if (known) keep(d, names.map(m => [m, { mean: known.codes[m], logvar: known.logvar[m] }]));
         }
-        Object.assign(data.models, extra.models);  // drawings made from now on use these encoders too
-        const drawn = state.inputs.filter(d => d.kind === 'drawn' && names.some(m => !d.codes[m]));
-        const reads = await Promise.all(drawn.map(d => encodeAll(d.floats, names)));
-        drawn.forEach((d, k) => keep(d, reads[k]));
+        const missing = () => state.inputs.filter(d => d.kind === 'drawn' && names.some(m => !d.codes[m]));
+        for (let todo = missing(); todo.length; todo = missing()) {   // drawings, even ones made meanwhile
+          const reads = await Promise.all(todo.map(d => encodeAll(d.floats, names)));
+          todo.forEach((d, k) => keep(d, reads[k]));
+        }
+        Object.assign(data.models, extra.models);  // the explorer can show them; new drawings use them too
       }).catch(error => { family = null; throw error; });
       return family;
     },
     /** Shows the VAE named `name` (the main one or one of the beta family). */
     async showVae(name) {
-      if (!(name in data.models)) await app.loadBetas();
+      if (!data.model_order.includes(name)) await app.loadBetas();
       await app.switchModel(name);
     },
   };
