@@ -260,7 +260,7 @@ def main(argv=None) -> int:
     results["rebuild_template_s"].update(after_imports_s=rebuild_own, cache_hit=cache_hit)
     results["decode_ms_page_backend"]["backend"] = runs[0]["page_backend"]
     results["decode_ms_default_backend"]["backend"] = runs[0]["default_backend"]
-    settings = {"tiny": args.tiny, "runs": args.runs, "build_runs": build_runs, "build_args": data_args}
+    settings = {"tiny": args.tiny, "runs": args.runs, "build_runs": build_runs, "build_args": ["$MNIST_DIR" if a == args.data_dir else a for a in data_args]}   # no machine paths
     doc = {"machine": info, "settings": settings, "all_pass": all(r.get("pass", True) for r in results.values()),
            "results": results, "page_details": {k: [r[k] for r in runs] for k in runs[0] if k not in TARGETS}}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
