@@ -103,7 +103,9 @@ def sweep(entries: list[dict], main: dict) -> dict | None:
         out["gap_grows"] = out["hi_gap"] > out["lo_gap"]
         peak = max(pairs, key=lambda p: share(p["ae"], "prior"))
         margins = [share(p["ae"], "mixture") - share(p["vae"], "prior") for p in pairs]
-        out.update(ae_prior_peak=peak["d"],
+        out.update(one_normal_fails=share(hi["ae"], "fitted") < share(peak["ae"], "prior") - CLOSE
+                   and share(hi["ae"], "mixture") > share(hi["ae"], "fitted") + CLOSE,
+                   ae_prior_peak=peak["d"],
                    ae_prior_falls=share(hi["ae"], "prior") < share(peak["ae"], "prior") - CLOSE,
                    mixture_beats=sum(m > 0 for m in margins), mixture_margin=(min(margins), max(margins)))
     out["active_threshold"] = next((e["active"]["threshold"] for e in entries if e["active"]), None)
@@ -166,15 +168,20 @@ def compare(a: float, b: float) -> str:
     return "about the same as" if abs(a - b) <= CLOSE else ("more than" if a > b else "less than")
 
 
+def model_sizes(site: Path) -> tuple[int, int]:
+    """Bytes of the TF.js models a site's page loads for its figures (the main pair's encoders
+    and decoders, the judge), and of those it loads only when a reader asks (the beta family)."""
+    main = {*(f"{m}-{part}" for m in MODELS for part in ("encoder", "decoder")), "judge"}
+    sizes = {d.name: sum(p.stat().st_size for p in d.rglob("*") if p.is_file()) for d in (site / "models").iterdir()}
+    return sum(v for k, v in sizes.items() if k in main), sum(v for k, v in sizes.items() if k not in main)
+
+
 def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Path) -> dict:
     """Everything index.html.j2 reads: `public` is metrics.json as the site publishes it,
     `metrics` the same with the training histories. `site` is the folder being assembled."""
     s = public["sampling"]
     ae, vae = public["ae"], public["vae"]
-    main = {*(f"{m}-{part}" for m in MODELS for part in ("encoder", "decoder")), "judge"}
-    sizes = {folder.name: sum(p.stat().st_size for p in folder.iterdir()) for folder in (site / "models").iterdir()}
-    model_bytes = sum(v for k, v in sizes.items() if k in main)            # what the page loads for its figures
-    family_bytes = sum(v for k, v in sizes.items() if k not in main)       # ... and the betas, when asked for
+    model_bytes, family_bytes = model_sizes(site)
     first = f"models/{data['model_order'][0]}-decoder"     # what the first decoded image needs
     shards = json.loads((site / first / "model.json").read_text())["weightsManifest"]
     preload = ["data/figure-data.json", "lib/tfjs-backend-wasm-simd.wasm", f"{first}/model.json",

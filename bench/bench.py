@@ -19,6 +19,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from article.context import model_sizes  # noqa: E402
 from harness import CHROMIUM, CHROMIUM_ARGS, TINY, serve_site  # noqa: E402
 
 PROJECT = ["build.py", "store.py", "training", "article"]  # what a template-only rebuild needs
@@ -213,15 +214,6 @@ def machine() -> dict:
     return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "cpu_count": os.cpu_count(),
             "platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
             "cuda": torch.cuda.is_available(), **versions, "load_average": os.getloadavg()}
-
-
-def model_sizes(site: Path) -> tuple[int, int]:
-    """Bytes of the TF.js models the page loads for its figures (the main pair and the judge),
-    and of the ones it loads only on demand (the beta family)."""
-    order = json.loads((site / "data" / "figure-data.json").read_text())["model_order"]
-    main = {*(f"{m}-{part}" for m in order for part in ("encoder", "decoder")), "judge"}
-    sizes = {d.name: sum(f.stat().st_size for f in d.rglob("*") if f.is_file()) for d in (site / "models").iterdir()}
-    return sum(v for k, v in sizes.items() if k in main), sum(v for k, v in sizes.items() if k not in main)
 
 
 def main(argv=None) -> int:

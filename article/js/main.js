@@ -125,9 +125,8 @@ function linkUrl(app) {
   const { state, data } = app, hash = location.hash;
   const saved = fromHash(hash, data);
   const restored = restore(state, saved);
-  const wanted = new URLSearchParams(hash.replace(/^#/, '')).get('m');
-  if (data.betas?.models.some(b => b.name === wanted) && !(wanted in data.models)) {
-    app.loadBetas().then(() => restore(state, fromHash(hash, data))).catch(error => console.warn(error));
+  if (saved.model && !(saved.model in data.models)) {      // one of the beta family: load it, then again
+    app.loadBetas().then(() => restore(state, saved)).catch(error => console.warn(error));
   }
   let timer = 0;
   const write = () => {

@@ -105,7 +105,8 @@ export function toHash(state) {
 }
 
 /**
- * Reads a fragment written by toHash; anything malformed or unknown is left out.
+ * Reads a fragment written by toHash; anything malformed or unknown is left out. The model
+ * may be one of the beta family that the page has not loaded yet (restore skips it then).
  * @returns {{model?: string, z?: number[], inputs: string[], t?: number}}
  */
 export function fromHash(hash, data) {
@@ -117,7 +118,7 @@ export function fromHash(hash, data) {
     return out;
   }
   const m = params.get('m');
-  if (m && Object.hasOwn(data.models, m)) out.model = m;
+  if (m && (Object.hasOwn(data.models, m) || data.betas?.models.some(b => b.name === m))) out.model = m;
   const z = (params.get('z') ?? '').split(',').map(Number);
   if (z.length === data.latent_dim && z.every(Number.isFinite)) out.z = z;
   const known = new Set(data.inputs.map(d => d.id));
