@@ -105,6 +105,11 @@ def sweep(entries: list[dict], main: dict) -> dict | None:
         margins = [share(p["ae"], "mixture") - share(p["vae"], "prior") for p in pairs]
         out.update(one_normal_fails=share(hi["ae"], "fitted") < share(peak["ae"], "prior") - CLOSE
                    and share(hi["ae"], "mixture") > share(hi["ae"], "fitted") + CLOSE,
+                   # the AE's codes against the dice's unit spread: wider on every axis at the
+                   # smallest size, narrower on every axis at the largest; and whether fitting a
+                   # normal to them helps at the smallest size
+                   lo_wider=lo["ae"]["spread"]["sd"][0] > 1, hi_narrower=hi["ae"]["spread"]["sd"][1] < 1,
+                   lo_fitted_helps=share(lo["ae"], "fitted") > share(lo["ae"], "prior") + CLOSE,
                    ae_prior_peak=peak["d"],
                    ae_prior_falls=share(hi["ae"], "prior") < share(peak["ae"], "prior") - CLOSE,
                    mixture_beats=sum(m > 0 for m in margins), mixture_margin=(min(margins), max(margins)))
@@ -118,6 +123,7 @@ def sweep(entries: list[dict], main: dict) -> dict | None:
                            "unused": e["latent_dim"] - e["active"]["units"], "sigma": e["active"]["idle_sigma"]}
         out.update(beta_lo=betas[0], beta_hi=betas[-1], beta_best=best["beta"],
                    beta_prior_span=(min(share(e, "prior") for e in betas), share(best, "prior")))
+        out["tune"] = tuning(betas, main, by.get(("ae", main["latent_dim"], None)))
     two = next((p for p in pairs if p["d"] == 2), None)
     if two and main["latent_dim"] != 2:
         ref = next(p for p in pairs if p["d"] == main["latent_dim"])
@@ -150,6 +156,33 @@ def strangers(metrics: dict, data: dict) -> list[dict]:
             per_model[m] = {**r, "ok": r["sure"] >= threshold, "far": far}
         out.append({"id": item["id"], "name": item["name"], "models": per_model})
     return out
+
+
+def prior_misfit(entry: dict) -> float:
+    """How far a model's codes are from N(0, I), axis by axis: the largest of the distances of
+    their standard deviations from 1 and of their mean from 0."""
+    sd, off = entry["spread"]["sd"], entry["spread"]["off"]
+    return max(abs(sd[0] - 1), abs(sd[1] - 1), off)
+
+
+def tuning(betas: list[dict], main: dict, ae: dict | None) -> dict | None:
+    """What changing beta does on this recipe, from the VAEs of the main latent size sorted by
+    beta: `up` (the largest beta, if above the main one and it lowers the rate and raises the
+    distortion), `down` (the smallest, if below and it does the opposite), whether `down`'s
+    codes fit the prior less closely than the main VAE's, and whether the AE of that size
+    reconstructs better than every one of them."""
+    ref = next((e for e in betas if e["beta"] == main["beta"]), None)
+    if ref is None:
+        return None
+    rate, dist = (lambda e: e["test_kl"]), (lambda e: e["test_recon_bce_784"])   # noqa: E731
+    hi, lo = betas[-1], betas[0]
+    up = hi if hi["beta"] > ref["beta"] and rate(hi) < rate(ref) and dist(hi) > dist(ref) else None
+    down = lo if lo["beta"] < ref["beta"] and rate(lo) > rate(ref) and dist(lo) < dist(ref) else None
+    if not (up or down):
+        return None
+    return {"main": ref, "up": up, "down": down, "ae": ae,
+            "down_looser": bool(down) and prior_misfit(down) > prior_misfit(ref),
+            "ae_best": ae is not None and all(dist(ae) < dist(e) for e in betas)}
 
 
 def edges_story(edges: dict) -> str:

@@ -62,6 +62,7 @@ def render(pages: dict[str, tuple[str, dict]], node_modules: Path) -> dict[str, 
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["tex"] = tex
     env.filters["pct"] = percent
+    env.filters["g"] = "{:g}".format         # 1.0 -> 1, 0.25 -> 0.25: for lists of betas
     html = {page: env.get_template(template).render(**context) for page, (template, context) in pages.items()}
     typeset_all = typeset(formulas, node_modules)
     return {page: re.sub("\x00TEX(\\d+)\x00", lambda m: typeset_all[int(m.group(1))], text)

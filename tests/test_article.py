@@ -165,17 +165,17 @@ def test_prose_arithmetic():
 
     assert [percent(x) for x in (0.7305, 0.7575, 0.6175, 0.0004, 1.0)] == ["73.1", "75.8", "61.8", "0.0", "100.0"]
 
-    def entry(model, d, beta, prior, mixture, recon=100.0, kl=None, units=None):
+    def entry(model, d, beta, prior, mixture, recon=100.0, kl=None, units=None, sd=(0.9, 1.1), off=0.1, fitted=None):
         active = None if model == "ae" else {"units": units or d, "threshold": 0.01,
                                              "idle_sigma": 0.99 if units and units < d else None}
         return {"name": f"{model}-{d}-{beta}", "model": model, "latent_dim": d, "beta": beta,
-                "test_recon_bce_784": recon, "test_kl": kl, "active": active,
+                "test_recon_bce_784": recon, "test_kl": kl, "active": active, "spread": {"sd": sd, "off": off},
                 "sampling": {"prior": {"recognisable": prior}, "mixture": {"recognisable": mixture},
-                             "fitted": {"recognisable": prior}}}
-    entries = [entry("ae", 2, None, 0.60, 0.80, 120), entry("vae", 2, 1.0, 0.70, 0.8, 125, 5),
-               entry("ae", 4, None, 0.75, 0.85, 100), entry("vae", 4, 1.0, 0.75, 0.8, 110, 10),
-               entry("ae", 8, None, 0.50, 0.90, 80), entry("vae", 8, 1.0, 0.72, 0.8, 100, 12),
-               entry("vae", 4, 0.5, 0.74, 0.8, 105, 14), entry("vae", 4, 4.0, 0.73, 0.8, 130, 5, units=3)]
+                             "fitted": {"recognisable": prior if fitted is None else fitted}}}
+    entries = [entry("ae", 2, None, 0.60, 0.80, 120, sd=(3, 5), fitted=0.7), entry("vae", 2, 1.0, 0.70, 0.8, 125, 5),
+               entry("ae", 4, None, 0.75, 0.85, 100), entry("vae", 4, 1.0, 0.75, 0.8, 110, 10, off=0.03),
+               entry("ae", 8, None, 0.50, 0.90, 80, sd=(0.4, 0.6)), entry("vae", 8, 1.0, 0.72, 0.8, 100, 12),
+               entry("vae", 4, 0.5, 0.74, 0.8, 105, 14, off=0.2), entry("vae", 4, 4.0, 0.73, 0.8, 130, 5, units=3)]
     out = sweep(entries, {"latent_dim": 4, "beta": 1.0})
     assert [p["d"] for p in out["pairs"]] == [2, 4, 8]
     assert out["ae_prior_peak"] == 4 and out["ae_prior_falls"]            # 0.75 at 4, 0.50 at 8
@@ -186,6 +186,18 @@ def test_prose_arithmetic():
     assert out["two"]["recon_as_good"] is False                          # 120 against the 4-D VAE's 110
     assert out["idle"] == {"beta": 4.0, "name": "vae-4-4.0", "units": 3, "unused": 1, "sigma": 0.99}
     assert out["active_threshold"] == 0.01
+    # the AE's codes: wider than the dice at 2 values (a fitted normal helps there), narrower at 8
+    assert out["lo_wider"] and out["hi_narrower"] and out["lo_fitted_helps"]
+    # beta: 4 lowers the rate and raises the distortion, 0.5 the opposite, with codes further
+    # from the prior (0.2 off centre against 0.03); the AE reconstructs better than all of them
+    tune = out["tune"]
+    assert tune["up"]["beta"] == 4.0 and tune["down"]["beta"] == 0.5 and tune["main"]["beta"] == 1.0
+    assert tune["down_looser"] and tune["ae_best"]
+    entries[-2]["test_recon_bce_784"] = 112                 # a smaller beta that reconstructs worse
+    entries[2]["test_recon_bce_784"] = 111                  # ... and an AE that loses to the main VAE
+    tune = sweep(entries, {"latent_dim": 4, "beta": 1.0})["tune"]
+    assert tune["down"] is None and tune["up"]["beta"] == 4.0 and not tune["ae_best"]
+    assert sweep(entries, {"latent_dim": 4, "beta": 2.0})["tune"] is None    # no VAE with the main beta
 
 
 def test_page_is_valid_html(html):
@@ -314,6 +326,9 @@ def test_sweep_figure_renders_and_equals_metrics_json(page, server, site, doc):
         assert float(cells[0].get("data-value")) == e["test_recon_bce_784"]
         (active,) = [td for td in tr.iter("td") if td.get("data-active") is not None]
         assert active.get("data-active") == (str(e["active"]["units"]) if e["active"] else "")
+        (sd,) = [td for td in tr.iter("td") if td.get("data-sd")]
+        assert [float(v) for v in sd.get("data-sd").split(",")] == e["spread"]["sd"]
+        assert text(sd) == "{:.2f}–{:.2f}".format(*e["spread"]["sd"])
         for td in cells[1:]:
             want = e["sampling"][td.get("data-sampler")]["recognisable"]
             assert float(td.get("data-value")) == want and shown_matches(text(td), want, percent=True)

@@ -8,6 +8,7 @@ import pytest
 import torch
 from sklearn.decomposition import PCA
 
+from article.context import code_spread
 from conftest import TINY, load_json, run_build
 from training import config as config_module
 from training.config import IMAGE_SIZE, LATENT_DIM, ModelArgs, TrainConfig, source_digest
@@ -283,8 +284,14 @@ def test_tiny_sweep_writes_every_key(tiny_build):
         for kind in ("prior", "fitted", "mixture"):
             assert set(e["sampling"][kind]) == {"recognisable", "class_entropy"}
             assert 0 <= e["sampling"][kind]["recognisable"] <= 1
+        assert 0 < e["spread"]["sd"][0] <= e["spread"]["sd"][1] and e["spread"]["off"] >= 0
+    data = load_json(tiny_build["out"] / "data" / "figure-data.json")
     for e in sweep:
         if e["latent_dim"] == LATENT_DIM and e["beta"] in (None, 1.0):
             assert e["test_recon_bce_784"] == metrics[e["model"]]["test_recon_bce_784"]
+            # the spread the sweep reports is the one the main text reads off the explorer's fitted normal
+            spread = code_spread(data["models"][e["model"]])
+            assert e["spread"]["sd"] == pytest.approx(spread["sd"], abs=1e-4)
+            assert e["spread"]["off"] == pytest.approx(spread["off"], abs=1e-4)
             for kind in ("prior", "fitted", "mixture"):
                 assert e["sampling"][kind]["recognisable"] == metrics["sampling"][f"{e['model']}_{kind}"]["recognisable"]

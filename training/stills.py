@@ -69,7 +69,8 @@ def render_stills(data: dict, pca_bytes: bytes, pictures: dict, out_dir: Path) -
 SAMPLER_STYLE = {("vae", "prior"): ("VAE, N(0, I)", "#1f77b4", "-"), ("ae", "prior"): ("AE, N(0, I)", "#d62728", "-"),
                  ("ae", "fitted"): ("AE, fitted normal", "#d62728", "--"),
                  ("ae", "mixture"): ("AE, fitted mixture", "#d62728", ":"),
-                 ("vae", "fitted"): ("VAE, fitted normal", "#1f77b4", "--")}
+                 ("vae", "fitted"): ("VAE, fitted normal", "#1f77b4", "--"),
+                 ("vae", "mixture"): ("VAE, fitted mixture", "#1f77b4", ":")}
 
 
 def render_sweep(entries: list[dict], main: dict, path: Path) -> None:
@@ -88,7 +89,7 @@ def render_sweep(entries: list[dict], main: dict, path: Path) -> None:
     ax.set(xscale="log", xticks=dims, xticklabels=dims, ylim=(0, 100), xlabel="latent values",
            ylabel="recognisable samples (%)", title="Sampling")
     ax.minorticks_off()
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=7.5, frameon=False, ncol=2, loc="lower left")
     ax = axes[1]
     for model, colour in (("ae", "#d62728"), ("vae", "#1f77b4")):
         xs = [e["latent_dim"] for e in pairs if e["model"] == model]
@@ -107,6 +108,7 @@ def render_sweep(entries: list[dict], main: dict, path: Path) -> None:
         ax.annotate(f"β = {e['beta']:g}" + (" (main)" if mark else ""), (e["test_kl"], e["test_recon_bce_784"]),
                     textcoords="offset points", xytext=(6, 5 if k % 2 else -13), fontsize=8,
                     weight="bold" if mark else "normal")
+    ax.margins(x=0.15, y=0.12)                          # room for the labels at the ends
     ax.set(xlabel="rate: KL (nats)", ylabel="distortion: cross-entropy (nats)",
            title=f"VAEs with {main['latent_dim']} latent values")
     for ax in axes:

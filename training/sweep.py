@@ -3,15 +3,16 @@ the main pair's recipe and measured like it, so that the article can say whether
 it shows is a property of autoencoders or of one setting.
 
 training/config.py lists the families' configs (the main pair among them);
-`measure_sweep` scores each trained model with the judge: reconstruction (from the mean code), rate (the VAE's KL)
-and how recognisable its samples are under each sampler of training/evaluation.py.
+`measure_sweep` scores each trained model with the judge: reconstruction (from the mean code), rate (the VAE's KL),
+how its codes spread against N(0, I), and how recognisable its samples are under each sampler of
+training/evaluation.py.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .config import TrainConfig
-from .evaluation import SAMPLERS, encode, sampling
+from .evaluation import SAMPLERS, encode, fitted_normal, sampling
 from .figure_data import axis_summary
 
 ACTIVE = 0.01   # a VAE's latent value is active when its means vary more than this over the
@@ -19,8 +20,8 @@ ACTIVE = 0.01   # a VAE's latent value is active when its means vary more than t
 
 def measure_sweep(configs: list[TrainConfig], models: dict, metrics: dict, judge, x_train,
                   seed: int = 0) -> list[dict]:
-    """One entry per model: its settings, test reconstruction and rate, and for each sampler
-    the share of recognisable draws and their class entropy."""
+    """One entry per model: its settings, test reconstruction and rate, the spread of its
+    training codes, and for each sampler the share of recognisable draws and their class entropy."""
     entries = []
     for config in configs:
         model = models[config.name]
@@ -35,6 +36,7 @@ def measure_sweep(configs: list[TrainConfig], models: dict, metrics: dict, judge
             "test_recon_bce_784": m["test_recon_bce_784"], "test_kl": m.get("test_kl"),
             "test_neg_elbo_784": m.get("test_neg_elbo_784"),
             "active": active_units(codes, logvar) if config.model.variational else None,
+            "spread": spread(codes),
             "sampling": {kind: {"recognisable": scores[f"{config.name}_{kind}"]["recognisable"],
                                 "class_entropy": scores[f"{config.name}_{kind}"]["class_entropy"]}
                          for kind in SAMPLERS}})
@@ -48,3 +50,12 @@ def active_units(codes, logvar) -> dict:
     idle = np.exp(0.5 * logvar[:, ~active])
     return {"units": int(active.sum()), "threshold": ACTIVE,
             "idle_sigma": round(float(np.median(idle)), 4) if idle.size else None}
+
+
+def spread(codes) -> dict:
+    """How the codes (N, D) sit against N(0, I): the smallest and largest standard deviation
+    over the axes (`sd`) and the largest distance of their mean from zero along an axis
+    (`off`), from the same fitted normal as the 'fitted' sampler."""
+    mean, chol = fitted_normal(codes)
+    sd = np.sqrt((chol ** 2).sum(1))
+    return {"sd": [float(sd.min()), float(sd.max())], "off": float(np.abs(mean).max())}
