@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import build
 import store
 from conftest import REPO, load_json, run_build
 
@@ -258,11 +259,27 @@ def test_bad_flags_are_one_line_at_once(flags, tiny_build, tmp_path):
 
 
 def test_cuda_without_cuda_is_refused(tmp_path):
-    import build
     if build.cuda_available():
         pytest.skip("this machine has CUDA")
     proc = run_build("--device", "cuda", "--out", tmp_path / "out", check=False)
     assert "--device cpu" in one_error_line(proc)
+
+
+@pytest.mark.skipif(not build.cuda_available(), reason="needs a CUDA device")
+def test_cuda_build_trains_and_measures_on_the_gpu(tiny_build, tmp_path):
+    """Only where CUDA is present (CI has none): `--device auto` trains every model on the GPU
+    and the build completes with every check it makes (TF.js against PyTorch included); its
+    numbers agree with the CPU build's as far as another device's float32 arithmetic allows."""
+    import torch
+    args = copy_build(tiny_build, tmp_path)
+    proc = run_build(*args, "--device", "auto")
+    for ckpt in (tmp_path / "ckpt").glob("*.pt"):
+        assert torch.load(ckpt, weights_only=True)["metrics"]["device"] == "cuda", ckpt.name
+    gpu, cpu = load_json(tmp_path / "out" / "metrics.json"), load_json(tiny_build["out"] / "metrics.json")
+    assert gpu.keys() == cpu.keys() and len(gpu["sweep"]) == len(cpu["sweep"])
+    for m in ("ae", "vae"):
+        assert gpu[m]["test_recon_bce_784"] == pytest.approx(cpu[m]["test_recon_bce_784"], rel=0.1)
+    assert "CUDA" in (tmp_path / "out" / "index.html").read_text(), proc.stderr[-500:]
 
 
 def test_port_in_use_suggests_port_0(tiny_build, tmp_path):
@@ -304,7 +321,6 @@ def local_imports(path: str) -> set[str]:
 def test_every_stage_is_keyed_by_all_the_code_it_runs():
     """A cached stage is made again when any file of the code it runs changes: each stage's
     list names every module its entry points import (errors.py shapes no result)."""
-    import build
     entries = {"figures": ["training/figure_data.py", "training/stills.py"], "tfjs": ["training/export_tfjs.py"],
                "sweep": ["training/sweep.py", "training/stills.py"],
                "betas": ["training/figure_data.py", "training/export_tfjs.py"]}
@@ -316,7 +332,6 @@ def test_every_stage_is_keyed_by_all_the_code_it_runs():
 
 
 def test_port_not_permitted_suggests_port_0(monkeypatch):
-    import build
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")

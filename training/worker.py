@@ -23,6 +23,7 @@ def main(lane: dict) -> None:
     from .judge import train_judge
     from .train import save_checkpoint, train
     torch.set_num_threads(lane["threads"])
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False   # float32 on a GPU too
     device, log = torch.device(lane["device"]), functools.partial(tqdm.write, file=sys.stderr)
     data = {}
     for job in lane["jobs"]:
