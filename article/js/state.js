@@ -129,11 +129,13 @@ export function fromHash(hash, data) {
   return out;
 }
 
-/** Applies what fromHash read; returns whether anything was applied. */
+/** Applies what fromHash read; returns whether anything was applied. Without a code or an
+ * interpolation position, the code is the most recent input's in the model shown. */
 export function restore(state, saved) {
   if (saved.model) state.setModel(saved.model);
   for (const id of saved.inputs) state.select(id, true);
   if (saved.t !== undefined && state.pair()) state.setInterp(saved.t);
   else if (saved.z) state.setLatent(saved.z, 'url');
+  else if (state.current()) state.snap(state.current().id);
   return Boolean(saved.model || saved.z || saved.inputs.length);
 }

@@ -53,6 +53,23 @@ test('the URL fragment restores the same state exactly', { skip: !SITE }, () => 
   assert.deepEqual(three.z, one.z);
 });
 
+test('a fragment without a code puts the line on its most recent input, in its model', { skip: !SITE }, () => {
+  const d = data(), state = createState(d);
+  const [a, b] = d.inputs;
+  assert.ok(restore(state, fromHash(`#m=ae&in=${a.id},${b.id}`, d)));
+  assert.equal(state.model, 'ae');
+  assert.deepEqual(state.z, b.codes.ae);
+  // a model the page has not loaded yet (the beta family): restored again once it has
+  const family = createState(d), saved = fromHash(`#m=vae-x&in=${a.id}`, { ...d, betas: { models: [{ name: 'vae-x' }] } });
+  restore(family, saved);
+  assert.deepEqual(family.z, a.codes[family.model]);
+  d.models['vae-x'] = d.models.vae;
+  a.codes['vae-x'] = a.codes.vae.map(v => v / 2);
+  restore(family, saved);
+  assert.equal(family.model, 'vae-x');
+  assert.deepEqual(family.z, a.codes['vae-x']);
+});
+
 test('a malformed or hostile fragment is ignored', { skip: !SITE }, () => {
   const d = data();
   for (const hash of ['', '#', '#m=%E0%A4%A', '#m=__proto__&z=1,2&in=<script>,digit-x', '#z=NaN,1,2,3&t=7',
