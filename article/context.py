@@ -97,10 +97,14 @@ def sweep(entries: list[dict], main: dict) -> dict | None:
         lo, hi = pairs[0], pairs[-1]
         out.update(lo=lo, hi=hi,
                    vae_prior_span=(min(share(p["vae"], "prior") for p in pairs), max(share(p["vae"], "prior") for p in pairs)),
+                   ae_prior_span=(min(share(p["ae"], "prior") for p in pairs), max(share(p["ae"], "prior") for p in pairs)),
                    mixture_close=sum(share(p["ae"], "mixture") >= share(p["vae"], "prior") - CLOSE for p in pairs),
                    lo_gap=lo["vae"]["test_recon_bce_784"] - lo["ae"]["test_recon_bce_784"],
                    hi_gap=hi["vae"]["test_recon_bce_784"] - hi["ae"]["test_recon_bce_784"])
         out["gap_grows"] = out["hi_gap"] > out["lo_gap"]
+        # the same dice over all sizes: the VAE's prior holds up better than the AE's N(0, I)
+        (vae_lo, vae_hi), (ae_lo, ae_hi) = out["vae_prior_span"], out["ae_prior_span"]
+        out["vae_steadier"] = vae_lo > ae_lo + CLOSE and vae_hi - vae_lo < ae_hi - ae_lo
         peak = max(pairs, key=lambda p: share(p["ae"], "prior"))
         margins = [share(p["ae"], "mixture") - share(p["vae"], "prior") for p in pairs]
         out.update(one_normal_fails=share(hi["ae"], "fitted") < share(peak["ae"], "prior") - CLOSE
