@@ -195,14 +195,16 @@ def compute_stages(args, cfgs: dict, sweep: list[str], betas: list[str], ckpts: 
 
     # 4. the sweep: every family model measured like the main pair
     def make_sweep(folder: Path):
-        from training.stills import render_sweep
+        from training.stills import render_sweep, render_sweep_draws
         from training.sweep import measure_sweep
         log("measuring the sweep's models with the judge")
-        entries = measure_sweep([cfgs[n] for n in sweep], models, metrics, models["judge"], xtr, args.seed)
+        entries, draws = measure_sweep([cfgs[n] for n in sweep], models, metrics, models["judge"], xtr, args.seed)
         (folder / "sweep.json").write_text(json.dumps(entries))
         (folder / "img").mkdir()
         main = {"latent_dim": cfgs["vae"].model.latent_dim, "beta": cfgs["vae"].beta}
         render_sweep(entries, main, folder / "img" / "sweep.png")
+        verdicts = render_sweep_draws(entries, draws, main, folder / "img")
+        (folder / "draws.json").write_text(json.dumps(verdicts))
 
     if "sweep" in keys:
         report["sweep_computed"] = cache.make("sweep", keys["sweep"], make_sweep)[1]
@@ -253,13 +255,15 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict) -> None:
     for css in (REPO / "article").glob("*.css"):
         shutil.copy(css, stage / css.name)
     metrics = json.loads((fig_dir / "metrics.json").read_text())
+    draws = None                                # the sweep's pictures of draws, and the judge's verdicts
     if "sweep" in stages:
         metrics["sweep"] = json.loads((stages["sweep"] / "sweep.json").read_text())
-        shutil.copy(stages["sweep"] / "img" / "sweep.png", stage / "img" / "sweep.png")
+        draws = json.loads((stages["sweep"] / "draws.json").read_text())
+        shutil.copytree(stages["sweep"] / "img", stage / "img", dirs_exist_ok=True)
     public = {k: ({m: v for m, v in part.items() if m != "history"} if k in MAIN else part)
               for k, part in metrics.items()}
     (stage / "metrics.json").write_text(json.dumps(public, indent=1))
-    context = page_context(public, metrics, data, {k: cfgs[k].to_dict() for k in MAIN}, stage)
+    context = page_context(public, metrics, data, {k: cfgs[k].to_dict() for k in MAIN}, stage, draws)
     context["scripts"] = SCRIPTS
     context["modules"] = sorted(f"js/{p.name}" for p in (REPO / "article" / "js").glob("*.js"))
     pages = {"index.html": ("index.html.j2", {**context, "base": ""}),

@@ -79,9 +79,11 @@ def traversals(metrics: dict, data: dict) -> dict:
     return out
 
 
-def sweep(entries: list[dict], main: dict) -> dict | None:
+def sweep(entries: list[dict], main: dict, draws: dict | None = None, threshold: float = 0.9) -> dict | None:
     """The sweep's table and the trends its prose states: per latent size the AE and the VAE
-    with the main beta, and the main latent size's VAEs by beta."""
+    with the main beta, and the main latent size's VAEs by beta. `draws` holds the judge's
+    verdicts on the first draws shown per model and sampler ({name: {sampler: {labels, sure}}});
+    `threshold` is the judge's."""
     if not entries:
         return None
     by = {(e["model"], e["latent_dim"], e["beta"]): e for e in entries}
@@ -116,6 +118,8 @@ def sweep(entries: list[dict], main: dict) -> dict | None:
                    lo_fitted_helps=share(lo["ae"], "fitted") > share(lo["ae"], "prior") + CLOSE,
                    ae_prior_peak=peak["d"],
                    ae_prior_falls=share(hi["ae"], "prior") < share(peak["ae"], "prior") - CLOSE,
+                   # at the largest size the AE's N(0, I) draws are clearly worse than the VAE's
+                   story_at_hi=share(hi["ae"], "prior") < share(hi["vae"], "prior") - CLOSE,
                    mixture_beats=sum(m > 0 for m in margins), mixture_margin=(min(margins), max(margins)))
     out["active_threshold"] = next((e["active"]["threshold"] for e in entries if e["active"]), None)
     if betas:
@@ -128,6 +132,12 @@ def sweep(entries: list[dict], main: dict) -> dict | None:
         out.update(beta_lo=betas[0], beta_hi=betas[-1], beta_best=best["beta"],
                    beta_prior_span=(min(share(e, "prior") for e in betas), share(best, "prior")))
         out["tune"] = tuning(betas, main, by.get(("ae", main["latent_dim"], None)))
+    if draws:                                  # per latent size, the strips of draws the page shows
+        out["draws"] = [{"d": p["d"], "cells": [
+            {"model": m, "kind": kind, "img": f"img/sweep-{p[m]['name']}-{kind}.png",
+             "share": p[m]["sampling"][kind]["recognisable"], "marks": cells(v["labels"], v["sure"], threshold),
+             "columns": v["columns"], "rows": math.ceil(len(v["labels"]) / v["columns"])}
+            for m in ("vae", "ae") for kind, v in draws.get(p[m]["name"], {}).items()]} for p in pairs]
     two = next((p for p in pairs if p["d"] == 2), None)
     if two and main["latent_dim"] != 2:
         ref = next(p for p in pairs if p["d"] == main["latent_dim"])
@@ -213,9 +223,10 @@ def model_sizes(site: Path) -> tuple[int, int]:
     return sum(v for k, v in sizes.items() if k in main), sum(v for k, v in sizes.items() if k not in main)
 
 
-def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Path) -> dict:
+def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Path, draws: dict | None = None) -> dict:
     """Everything index.html.j2 reads: `public` is metrics.json as the site publishes it,
-    `metrics` the same with the training histories. `site` is the folder being assembled."""
+    `metrics` the same with the training histories. `site` is the folder being assembled;
+    `draws` the judge's verdicts on the sweep's pictures of draws."""
     s = public["sampling"]
     ae, vae = public["ae"], public["vae"]
     model_bytes, family_bytes = model_sizes(site)
@@ -256,7 +267,8 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
             "info": info_theory(public), "config": config, "d": derived,
             "dice": dice(public, data), "traversals": travel, "strangers": strangers(public, data),
             "stranger_central": round(100 * (1 - 2 * STRANGER_TAIL)),
-            "sweep": sweep(public.get("sweep", []), {"latent_dim": LATENT_DIM, "beta": config["vae"]["beta"]}),
+            "sweep": sweep(public.get("sweep", []), {"latent_dim": LATENT_DIM, "beta": config["vae"]["beta"]},
+                           draws, data["judge"]["threshold"]),
             "fig": {name: k for k, name in enumerate(FIGURES, 1)}, "sampler_names": SAMPLER_NAMES,
             "grid_columns": GRID_COLUMNS, "close_points": 100 * CLOSE,
             "threshold_pct": 100 * data["judge"]["threshold"],

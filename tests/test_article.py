@@ -179,6 +179,7 @@ def test_prose_arithmetic():
     out = sweep(entries, {"latent_dim": 4, "beta": 1.0})
     assert [p["d"] for p in out["pairs"]] == [2, 4, 8]
     assert out["ae_prior_peak"] == 4 and out["ae_prior_falls"]            # 0.75 at 4, 0.50 at 8
+    assert out["story_at_hi"]                                              # 0.50 against the VAE's 0.72 at 8
     assert out["one_normal_fails"]                  # fitted 0.50 at 8 against mixture 0.90
     assert out["mixture_beats"] == 3 and out["mixture_margin"] == pytest.approx((0.10, 0.18))
     assert out["ae_prior_span"] == (0.50, 0.75) and out["vae_prior_span"] == (0.70, 0.75) and out["vae_steadier"]
@@ -333,8 +334,34 @@ def test_sweep_figure_renders_and_equals_metrics_json(page, server, site, doc):
         for td in cells[1:]:
             want = e["sampling"][td.get("data-sampler")]["recognisable"]
             assert float(td.get("data-value")) == want and shown_matches(text(td), want, percent=True)
+    # the first draws of each sampler at each latent size: the sampler's share, the judge's marks
+    from training.sweep import DRAWS
+    draw_rows = [tr for tr in by_id(doc)["sweep-draws"].iter("tr") if tr.get("data-latent-dim")]
+    pairs = {e["latent_dim"] for e in metrics["sweep"] if e["model"] == "ae"}
+    assert sorted(int(tr.get("data-latent-dim")) for tr in draw_rows) == sorted(pairs)
+    shown = []
+    for tr in draw_rows:
+        d = int(tr.get("data-latent-dim"))
+        cells = [td for td in tr.iter("td")]
+        assert [(td.get("data-model"), td.get("data-sampler")) for td in cells] == [
+            ("vae", "prior"), ("ae", "prior"), ("ae", "fitted"), ("ae", "mixture")]
+        for td in cells:
+            e = entries[(td.get("data-model"), d, 1.0 if td.get("data-model") == "vae" else None)]
+            want = e["sampling"][td.get("data-sampler")]["recognisable"]
+            (share,) = [el for el in td.iter("span") if el.get("class") == "draws-share"]
+            assert float(td.get("data-value")) == want and shown_matches(text(share), want, percent=True)
+            marks = [text(li) for li in td.iter("li")]
+            assert len(marks) == DRAWS and all(m == "?" or m in "0123456789" for m in marks)
+            (img,) = td.iter("img")
+            assert (site / img.get("src")).is_file()
+            shown.append(img.get("src"))
+    assert len(set(shown)) == len(shown)
     page.goto(server)
     img = page.locator('#fig-sweep img[src="img/sweep.png"]')
     img.scroll_into_view_if_needed()
     assert img.evaluate("el => el.complete && el.naturalWidth") > 600
+    strips = page.locator("#sweep-draws img")
+    strips.last.scroll_into_view_if_needed()
+    page.wait_for_function("() => [...document.querySelectorAll('#sweep-draws img')].every(i => i.complete && i.naturalWidth)")
+    assert strips.count() == len(shown)
     assert page.errors == [] and page.foreign == []

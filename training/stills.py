@@ -117,6 +117,28 @@ def render_sweep(entries: list[dict], main: dict, path: Path) -> None:
     save_small(fig, path)
 
 
+# The sweep's draws the page shows for each latent size: (model, sampler), as Figure 8's grids
+DRAWS_SHOWN = (("vae", "prior"), ("ae", "prior"), ("ae", "fitted"), ("ae", "mixture"))
+DRAW_COLUMNS = 4
+
+
+def render_sweep_draws(entries: list[dict], draws: dict, main: dict, out_dir: Path) -> dict:
+    """For the AE and the main-beta VAE at each latent size, one grid of DRAW_COLUMNS columns
+    per sampler of DRAWS_SHOWN (img/sweep-NAME-SAMPLER.png); returns the judge's verdicts on them,
+    {NAME: {SAMPLER: {"labels", "sure"}}}."""
+    verdicts = {}
+    for e in entries:
+        if e["model"] == "vae" and e["beta"] != main["beta"]:
+            continue
+        for model, kind in DRAWS_SHOWN:
+            if model == e["model"]:
+                d = draws[e["name"]][kind]
+                save_grid(d["images"], out_dir / f"sweep-{e['name']}-{kind}.png", DRAW_COLUMNS)
+                verdicts.setdefault(e["name"], {})[kind] = {"columns": DRAW_COLUMNS, "labels": np.asarray(d["labels"]).tolist(),
+                                                           "sure": np.round(np.asarray(d["sure"], float), 4).tolist()}
+    return verdicts
+
+
 def save_small(fig, path: Path, colours: int = 64) -> None:
     """Saves a chart as a PNG of at most `colours` colours: a third of the bytes, no visible loss."""
     import io

@@ -15,14 +15,17 @@ from .config import TrainConfig
 from .evaluation import SAMPLERS, encode, fitted_normal, sampling
 from .figure_data import axis_summary
 
+DRAWS = 8      # of each sampler's draws, the first DRAWS are kept as pictures
 ACTIVE = 0.01   # a VAE's latent value is active when its means vary more than this over the
                 # data (the "active units" of Burda et al. 2016, arXiv:1509.00519)
 
 def measure_sweep(configs: list[TrainConfig], models: dict, metrics: dict, judge, x_train,
-                  seed: int = 0) -> list[dict]:
+                  seed: int = 0) -> tuple[list[dict], dict]:
     """One entry per model: its settings, test reconstruction and rate, the spread of its
-    training codes, and for each sampler the share of recognisable draws and their class entropy."""
-    entries = []
+    training codes, and for each sampler the share of recognisable draws and their class
+    entropy; and per model and sampler the first DRAWS draws (`images`, the judge's `labels`
+    and how `sure` it is of them)."""
+    entries, draws = [], {}
     for config in configs:
         model = models[config.name]
         codes, logvar = encode(model, x_train)
@@ -40,7 +43,9 @@ def measure_sweep(configs: list[TrainConfig], models: dict, metrics: dict, judge
             "sampling": {kind: {"recognisable": scores[f"{config.name}_{kind}"]["recognisable"],
                                 "class_entropy": scores[f"{config.name}_{kind}"]["class_entropy"]}
                          for kind in SAMPLERS}})
-    return entries
+        draws[config.name] = {kind: {key: scores[f"{config.name}_{kind}"]["grid"][key][:DRAWS]
+                                     for key in ("images", "labels", "sure")} for kind in SAMPLERS}
+    return entries, draws
 
 
 def active_units(codes, logvar) -> dict:
