@@ -118,8 +118,8 @@ def sweep(entries: list[dict], main: dict, draws: dict | None = None, threshold:
                    lo_fitted_helps=share(lo["ae"], "fitted") > share(lo["ae"], "prior") + CLOSE,
                    ae_prior_peak=peak["d"],
                    ae_prior_falls=share(hi["ae"], "prior") < share(peak["ae"], "prior") - CLOSE,
-                   # at the largest size the AE's N(0, I) draws are clearly worse than the VAE's
-                   story_at_hi=share(hi["ae"], "prior") < share(hi["vae"], "prior") - CLOSE,
+                   # the sizes at which the same N(0, I) dice clearly favour the VAE
+                   dice_favour_vae=[p for p in pairs if share(p["ae"], "prior") < share(p["vae"], "prior") - CLOSE],
                    mixture_beats=sum(m > 0 for m in margins), mixture_margin=(min(margins), max(margins)))
     out["active_threshold"] = next((e["active"]["threshold"] for e in entries if e["active"]), None)
     if betas:

@@ -179,7 +179,7 @@ def test_prose_arithmetic():
     out = sweep(entries, {"latent_dim": 4, "beta": 1.0})
     assert [p["d"] for p in out["pairs"]] == [2, 4, 8]
     assert out["ae_prior_peak"] == 4 and out["ae_prior_falls"]            # 0.75 at 4, 0.50 at 8
-    assert out["story_at_hi"]                                              # 0.50 against the VAE's 0.72 at 8
+    assert [p["d"] for p in out["dice_favour_vae"]] == [2, 8]              # 0.60 < 0.70 and 0.50 < 0.72
     assert out["one_normal_fails"]                  # fitted 0.50 at 8 against mixture 0.90
     assert out["mixture_beats"] == 3 and out["mixture_margin"] == pytest.approx((0.10, 0.18))
     assert out["ae_prior_span"] == (0.50, 0.75) and out["vae_prior_span"] == (0.70, 0.75) and out["vae_steadier"]
