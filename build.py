@@ -203,6 +203,7 @@ def compute_stages(args, cfgs: dict, sweep: list[str], betas: list[str], ckpts: 
         (folder / "img").mkdir()
         main = {"latent_dim": cfgs["vae"].model.latent_dim, "beta": cfgs["vae"].beta}
         render_sweep(entries, main, folder / "img" / "sweep.png")
+        render_sweep(entries, main, folder / "img" / "sweep-narrow.png", "narrow")
         verdicts = render_sweep_draws(entries, draws, main, folder / "img")
         (folder / "draws.json").write_text(json.dumps(verdicts))
 

@@ -278,6 +278,10 @@ def test_diagrams_are_legible_on_a_phone(page, server):
             return Math.min(...[...svg.querySelectorAll('text')].map(t => size(t))) * scale;
         }""", [src, img.bounding_box()["width"]])
         assert smallest >= 11, (name, smallest)
+    chart = page.locator('#fig-sweep img[src="img/sweep.png"]')     # the sweep's panels, stacked
+    chart.scroll_into_view_if_needed()
+    assert chart.evaluate("el => el.currentSrc").endswith("img/sweep-narrow.png")
+    assert chart.evaluate("el => el.complete && el.naturalHeight > 2 * el.naturalWidth")
 
 
 def test_phone_width_has_no_horizontal_scroll_and_no_errors(page, server):

@@ -73,14 +73,19 @@ SAMPLER_STYLE = {("vae", "prior"): ("VAE, N(0, I)", "#1f77b4", "-"), ("ae", "pri
                  ("vae", "mixture"): ("VAE, fitted mixture", "#1f77b4", ":")}
 
 
-def render_sweep(entries: list[dict], main: dict, path: Path) -> None:
+SWEEP_SHAPES = {"wide": ((1, 3), (12, 3.9)), "narrow": ((3, 1), (4.4, 10.5))}   # panels, inches
+
+
+def render_sweep(entries: list[dict], main: dict, path: Path, shape: str = "wide") -> None:
     """Three panels: recognisable samples against latent size per sampler, reconstruction
-    against latent size, and the VAEs of the main latent size as a rate-distortion curve.
+    against latent size, and the VAEs of the main latent size as a rate-distortion curve;
+    side by side ('wide') or one above the other for phones ('narrow').
     `main` is {"latent_dim", "beta"} of the main pair, marked in the panels."""
     pairs = sorted((e for e in entries if e["model"] == "ae" or e["beta"] == main["beta"]),
                    key=lambda e: e["latent_dim"])
     dims = sorted({e["latent_dim"] for e in pairs})
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.9), dpi=110)
+    grid, size = SWEEP_SHAPES[shape]
+    fig, axes = plt.subplots(*grid, figsize=size, dpi=110)
     ax = axes[0]
     for (model, kind), (label, colour, style) in SAMPLER_STYLE.items():
         xs = [e["latent_dim"] for e in pairs if e["model"] == model]
