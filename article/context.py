@@ -104,6 +104,8 @@ def sweep(entries: list[dict], main: dict, draws: dict | None = None, threshold:
                    lo_gap=lo["vae"]["test_recon_bce_784"] - lo["ae"]["test_recon_bce_784"],
                    hi_gap=hi["vae"]["test_recon_bce_784"] - hi["ae"]["test_recon_bce_784"])
         out["gap_grows"] = out["hi_gap"] > out["lo_gap"]
+        recon = {m: [p[m]["test_recon_bce_784"] for p in pairs] for m in ("ae", "vae")}
+        out["recon_improves"] = all(b < a for r in recon.values() for a, b in zip(r, r[1:]))   # at every step
         # the same dice over all sizes: the VAE's prior holds up better than the AE's N(0, I)
         (vae_lo, vae_hi), (ae_lo, ae_hi) = out["vae_prior_span"], out["ae_prior_span"]
         out["vae_steadier"] = vae_lo > ae_lo + CLOSE and vae_hi - vae_lo < ae_hi - ae_lo

@@ -183,6 +183,7 @@ def test_prose_arithmetic():
     assert out["one_normal_fails"]                  # fitted 0.50 at 8 against mixture 0.90
     assert out["mixture_beats"] == 3 and out["mixture_margin"] == pytest.approx((0.10, 0.18))
     assert out["ae_prior_span"] == (0.50, 0.75) and out["vae_prior_span"] == (0.70, 0.75) and out["vae_steadier"]
+    assert out["recon_improves"]                                           # 120, 100, 80 and 125, 110, 100
     assert out["lo_gap"] == pytest.approx(5) and out["hi_gap"] == pytest.approx(20) and out["gap_grows"]
     assert out["beta_best"] == 1.0 and out["beta_prior_span"] == (0.73, 0.75)
     assert out["two"]["recon_as_good"] is False                          # 120 against the 4-D VAE's 110
