@@ -79,11 +79,11 @@ def traversals(metrics: dict, data: dict) -> dict:
     return out
 
 
-def sweep(entries: list[dict], main: dict, draws: dict | None = None, threshold: float = 0.9) -> dict | None:
+def sweep(entries: list[dict], main: dict, draws: dict | None = None, threshold: float | None = None) -> dict | None:
     """The sweep's table and the trends its prose states: per latent size the AE and the VAE
     with the main beta, and the main latent size's VAEs by beta. `draws` holds the judge's
-    verdicts on the first draws shown per model and sampler ({name: {sampler: {labels, sure}}});
-    `threshold` is the judge's."""
+    verdicts on the first draws shown per model and sampler ({name: {sampler: {columns, labels,
+    sure}}}), `threshold` the judge's."""
     if not entries:
         return None
     by = {(e["model"], e["latent_dim"], e["beta"]): e for e in entries}

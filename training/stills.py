@@ -76,13 +76,18 @@ SAMPLER_STYLE = {("vae", "prior"): ("VAE, N(0, I)", "#1f77b4", "-"), ("ae", "pri
 SWEEP_SHAPES = {"wide": ((1, 3), (12, 3.9)), "narrow": ((3, 1), (4.4, 10.5))}   # panels, inches
 
 
+def by_size(entries: list[dict], main: dict) -> list[dict]:
+    """The sweep's AEs and its VAEs with the main beta, by latent size."""
+    return sorted((e for e in entries if e["model"] == "ae" or e["beta"] == main["beta"]),
+                  key=lambda e: e["latent_dim"])
+
+
 def render_sweep(entries: list[dict], main: dict, path: Path, shape: str = "wide") -> None:
     """Three panels: recognisable samples against latent size per sampler, reconstruction
     against latent size, and the VAEs of the main latent size as a rate-distortion curve;
     side by side ('wide') or one above the other for phones ('narrow').
     `main` is {"latent_dim", "beta"} of the main pair, marked in the panels."""
-    pairs = sorted((e for e in entries if e["model"] == "ae" or e["beta"] == main["beta"]),
-                   key=lambda e: e["latent_dim"])
+    pairs = by_size(entries, main)
     dims = sorted({e["latent_dim"] for e in pairs})
     grid, size = SWEEP_SHAPES[shape]
     fig, axes = plt.subplots(*grid, figsize=size, dpi=110)
@@ -132,9 +137,7 @@ def render_sweep_draws(entries: list[dict], draws: dict, main: dict, out_dir: Pa
     per sampler of DRAWS_SHOWN (img/sweep-NAME-SAMPLER.png); returns the judge's verdicts on them,
     {NAME: {SAMPLER: {"labels", "sure"}}}."""
     verdicts = {}
-    for e in entries:
-        if e["model"] == "vae" and e["beta"] != main["beta"]:
-            continue
+    for e in by_size(entries, main):
         for model, kind in DRAWS_SHOWN:
             if model == e["model"]:
                 d = draws[e["name"]][kind]
