@@ -25,8 +25,9 @@ import sys
 import time
 from pathlib import Path
 
+import figures
 import store
-from training.config import (DATA_ENV, MODELS, REPO, SWEEP_BETAS, SWEEP_DIMS, JudgeConfig, ModelArgs,
+from training.config import (DATA_ENV, MODELS, PALETTE, REPO, SWEEP_BETAS, SWEEP_DIMS, JudgeConfig, ModelArgs,
                              TrainConfig, digest, families, source_digest)
 from training.errors import UserError
 
@@ -49,19 +50,8 @@ LIBRARIES = [
     ("katex/dist/katex.min.css", "katex/katex.min.css"),
 ]
 SCRIPTS = [f"lib/{dst}" for _, dst in LIBRARIES if dst.endswith(".js")]
-# The code that shapes each cached stage, besides the checkpoints it is made from
-FIGURE_CODE = ["training/figure_data.py", "training/evaluation.py", "training/inputs.py", "training/stills.py",
-               "training/config.py", "training/models.py", "training/judge.py", "training/train.py",
-               "article/palette.json"]
-EXPORT_CODE = ["training/export_tfjs.py", "training/models.py", "training/judge.py", "training/train.py",
-               "training/config.py"]
-SWEEP_CODE = ["training/sweep.py", "training/evaluation.py", "training/figure_data.py", "training/stills.py",
-              "training/judge.py", "training/models.py", "training/config.py", "training/inputs.py",
-              "training/train.py"]
-BETAS_CODE = sorted({*FIGURE_CODE, *EXPORT_CODE})
 MAIN = (*MODELS, "judge")      # the checkpoints the figures and the TF.js models are made from
 DEVICES = "auto, cpu, cuda or cuda:N"
-FIGURE_PAGES = ("map", "explorer", "recon", "traversals", "dice", "sweep")   # figures with a page of their own
 
 
 def log(msg: str) -> None:
@@ -88,12 +78,15 @@ def variants(cfgs: dict, sweep: list[str]) -> list[str]:
 
 
 def stage_plan(sweep: list[str], betas: list[str] = ()) -> dict[str, tuple[list[str], list[str]]]:
-    """stage -> (the checkpoints it is made from, the code that shapes it)."""
-    plan = {"figures": (list(MAIN), FIGURE_CODE), "tfjs": (list(MAIN), EXPORT_CODE)}
+    """stage -> (the checkpoints it is made from, the code it runs: entries whose imports
+    training.config.code_closure follows)."""
+    palette = [PALETTE.relative_to(REPO).as_posix()]           # the stills' colours
+    plan = {"figures": (list(MAIN), [*figures.stage_code("figures"), *palette]),
+            "tfjs": (list(MAIN), ["training/export_tfjs.py"])}
     if sweep:
-        plan["sweep"] = ([*sweep, "judge"], SWEEP_CODE)
+        plan["sweep"] = ([*sweep, "judge"], [*figures.stage_code("sweep"), *palette])
     if betas:
-        plan["betas"] = (list(betas), BETAS_CODE)
+        plan["betas"] = (list(betas), ["figures/explorer/data.py"])
     return plan
 
 
@@ -151,7 +144,7 @@ def compute_stages(args, cfgs: dict, sweep: list[str], betas: list[str], ckpts: 
     import torch
 
     from training.data import load_mnist
-    from training.train import train_models
+    from training.pool import train_models
 
     log(f"loading MNIST from {args.data_dir}")
     xtr, ytr, xte, yte = load_mnist(Path(args.data_dir), args.train_limit, args.test_limit)
@@ -171,17 +164,17 @@ def compute_stages(args, cfgs: dict, sweep: list[str], betas: list[str], ckpts: 
     torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
     keys = stage_keys(sweep, betas, ckpts, args.seed)
 
-    # 2. figure data, static figure renders, and the metrics the page quotes
+    run = figures.Run(models, metrics, cfgs, (xtr, ytr, xte, yte), args.seed, Path())
+
+    # 2. the measurements the article shares, and the data and stills of the figures
     def make_figures(folder: Path):
-        from training.figure_data import figure_data
-        from training.stills import render_stills
+        from article.measure import measure
         log("computing figure data and measuring the models with the judge")
-        pair = {m: models[m] for m in MODELS}
-        data, numbers, pca_bytes, pictures = figure_data(pair, models["judge"], xtr, ytr, xte, yte, args.seed)
-        (folder / "figure-data.json").write_text(json.dumps(data, separators=(",", ":")))
-        (folder / "pca.bin").write_bytes(pca_bytes)
-        (folder / "metrics.json").write_text(json.dumps({**{n: metrics[n] for n in MAIN}, **numbers}))
-        render_stills(data, pca_bytes, pictures, folder / "img")
+        run.folder = folder
+        shared = measure(run)
+        shared["numbers"] = {**{n: metrics[n] for n in MAIN}, **shared["numbers"]}
+        (folder / "shared.json").write_text(json.dumps(shared, separators=(",", ":")))
+        figures.compute("figures", run)
 
     report["figures_computed"] = cache.make("figures", keys["figures"], make_figures)[1]
 
@@ -195,34 +188,46 @@ def compute_stages(args, cfgs: dict, sweep: list[str], betas: list[str], ckpts: 
 
     # 4. the sweep: every family model measured like the main pair
     def make_sweep(folder: Path):
-        from training.stills import render_sweep, render_sweep_draws
-        from training.sweep import measure_sweep
         log("measuring the sweep's models with the judge")
-        entries, draws = measure_sweep([cfgs[n] for n in sweep], models, metrics, models["judge"], xtr, args.seed)
-        (folder / "sweep.json").write_text(json.dumps(entries))
-        (folder / "img").mkdir()
-        main = {"latent_dim": cfgs["vae"].model.latent_dim, "beta": cfgs["vae"].beta}
-        render_sweep(entries, main, folder / "img" / "sweep.png")
-        render_sweep(entries, main, folder / "img" / "sweep-narrow.png", "narrow")
-        verdicts = render_sweep_draws(entries, draws, main, folder / "img")
-        (folder / "draws.json").write_text(json.dumps(verdicts))
+        run.folder, run.sweep = folder, sweep
+        figures.compute("sweep", run)
 
     if "sweep" in keys:
         report["sweep_computed"] = cache.make("sweep", keys["sweep"], make_sweep)[1]
 
     # 5. the beta family's VAEs, for the explorer to swap in when a reader asks
     def make_betas(folder: Path):
-        from training.export_tfjs import export_models
-        from training.figure_data import betas_data
+        from figures.explorer.data import betas as betas_data
         log("converting the beta family's VAEs for the explorer")
-        chosen = {n: models[n] for n in betas}
-        export_models(chosen, None, folder / "models")
-        extra = betas_data(chosen, {n: cfgs[n].beta for n in betas}, xtr, xte, yte)
+        extra = betas_data(run, betas, folder / "models")
         (folder / "betas.json").write_text(json.dumps(extra, separators=(",", ":")))
 
     if "betas" in keys:
         report["betas_computed"] = cache.make("betas", keys["betas"], make_betas)[1]
     return keys
+
+
+def merge(base: dict, part: dict) -> dict:
+    """`part` merged into `base` (in place), dicts key by key, anything else replaced."""
+    for k, v in part.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            merge(base[k], v)
+        else:
+            base[k] = v
+    return base
+
+
+def site_files(suffix: str) -> dict[str, Path]:
+    """The page's own files ending in `suffix`: article/'s and every figure's, by the name
+    they take in the site (one flat folder, so a name may be used once)."""
+    out = {}
+    for path in [*sorted((REPO / "article").rglob(f"*{suffix}")),
+                 *(p for f in figures.FIGURES for p in sorted(figures.folder(f.name).glob(f"*{suffix}")))]:
+        if path.name in out:
+            raise UserError(f"{path.relative_to(REPO)} and {out[path.name].relative_to(REPO)} would both be "
+                            f"published as {path.name}: rename one")
+        out[path.name] = path
+    return out
 
 
 def assemble(stage: Path, stages: dict[str, Path], cfgs: dict) -> None:
@@ -231,14 +236,28 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict) -> None:
     for src, _ in LIBRARIES:
         if not (NODE_MODULES / src).is_file():
             raise UserError(f"{src} is missing from node_modules: run `npm ci` in {REPO}")
-    fig_dir = stages["figures"]
     shutil.copytree(stages["tfjs"], stage / "models", ignore=shutil.ignore_patterns(store.MANIFEST))
-    shutil.copytree(fig_dir / "img", stage / "img")
-    for src in sorted((REPO / "article" / "diagrams").glob("*.svg")):  # hand-made diagrams
-        shutil.copy(src, stage / "img" / src.name)
-    data = json.loads((fig_dir / "figure-data.json").read_text())
-    data["palette"] = json.loads((REPO / "article" / "palette.json").read_text())
+    (stage / "img").mkdir()
     (stage / "data").mkdir()
+    (stage / "js").mkdir()
+    shared = json.loads((stages["figures"] / "shared.json").read_text())
+    data, metrics, stored = shared["data"], shared["numbers"], {}
+    for name in figures.STAGES:                  # what each figure computed, and its files
+        if name in stages:
+            for kind in ("img", "data"):
+                if (stages[name] / kind).is_dir():
+                    shutil.copytree(stages[name] / kind, stage / kind, dirs_exist_ok=True)
+            for result in (found := figures.results(name, stages[name])).values():
+                merge(data, result.get("data", {}))
+                merge(metrics, result.get("numbers", {}))
+            stored.update(found)
+    for name, src in site_files(".svg").items():               # hand-made diagrams
+        shutil.copy(src, stage / "img" / name)
+    for name, src in site_files(".js").items():
+        shutil.copy(src, stage / "js" / name)
+    for name, src in site_files(".css").items():
+        shutil.copy(src, stage / name)
+    data["palette"] = json.loads(PALETTE.read_text())
     if "betas" in stages:                       # loaded by the page only when a reader asks
         shutil.copytree(stages["betas"] / "models", stage / "models", dirs_exist_ok=True)
         shutil.copy(stages["betas"] / "betas.json", stage / "data" / "betas.json")
@@ -246,30 +265,21 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict) -> None:
         family = [{"name": "vae", "beta": cfgs["vae"].beta}, *({"name": n, "beta": m["beta"]} for n, m in extra.items())]
         data["betas"] = {"file": "data/betas.json", "models": sorted(family, key=lambda e: e["beta"])}
     (stage / "data" / "figure-data.json").write_text(json.dumps(data, separators=(",", ":")))
-    shutil.copy(fig_dir / "pca.bin", stage / "data" / "pca.bin")
     for src, dst in LIBRARIES:
         (stage / "lib" / dst).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(NODE_MODULES / src, stage / "lib" / dst)
     shutil.copytree(NODE_MODULES / "katex/dist/fonts", stage / "lib/katex/fonts",
                     ignore=lambda d, names: [n for n in names if not n.endswith(".woff2")])
-    shutil.copytree(REPO / "article" / "js", stage / "js")
-    for css in (REPO / "article").glob("*.css"):
-        shutil.copy(css, stage / css.name)
-    metrics = json.loads((fig_dir / "metrics.json").read_text())
-    draws = None                                # the sweep's pictures of draws, and the judge's verdicts
-    if "sweep" in stages:
-        metrics["sweep"] = json.loads((stages["sweep"] / "sweep.json").read_text())
-        draws = json.loads((stages["sweep"] / "draws.json").read_text())
-        shutil.copytree(stages["sweep"] / "img", stage / "img", dirs_exist_ok=True)
     public = {k: ({m: v for m, v in part.items() if m != "history"} if k in MAIN else part)
               for k, part in metrics.items()}
     (stage / "metrics.json").write_text(json.dumps(public, indent=1))
-    context = page_context(public, metrics, data, {k: cfgs[k].to_dict() for k in MAIN}, stage, draws)
+    context = page_context(public, metrics, data, {k: cfgs[k].to_dict() for k in MAIN}, stage, stored)
     context["scripts"] = SCRIPTS
-    context["modules"] = sorted(f"js/{p.name}" for p in (REPO / "article" / "js").glob("*.js"))
+    context["modules"] = sorted(f"js/{p.name}" for p in (stage / "js").glob("*.js"))
+    context["styles"] = sorted(p.name for p in stage.glob("*.css"))
     pages = {"index.html": ("index.html.j2", {**context, "base": ""}),
-             **{f"figure-{name}.html": ("figure.html.j2", {**context, "figure": name, "base": "index.html"})
-                for name in FIGURE_PAGES if name != "sweep" or "sweep" in stages}}
+             **{f"figure-{f.name}.html": ("figure.html.j2", {**context, "figure": f.name, "base": "index.html"})
+                for f in figures.FIGURES if f.page and f.stage in stages}}
     for page, html in render(pages, NODE_MODULES).items():
         (stage / page).write_text(html, encoding="utf-8")
 

@@ -41,7 +41,7 @@ def load_models(ckpt_dir: Path, names=("ae", "vae")) -> dict:
     import torch
 
     from training.config import CONFIGS
-    from training.train import load_checkpoint
+    from training.checkpoints import load_checkpoint
     out = {}
     for name in names:
         (path,) = [p for p in Path(ckpt_dir).glob(f"{name}-*.pt") if re.fullmatch(rf"{name}-[0-9a-f]{{16}}\.pt", p.name)]

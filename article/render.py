@@ -20,7 +20,7 @@ from markupsafe import Markup
 from training.errors import UserError
 
 HERE = Path(__file__).resolve().parent
-TEMPLATES = HERE / "templates"
+TEMPLATES = [HERE / "templates", HERE.parent / "figures"]   # the shell, and each figure's NAME/figure.j2
 
 _KATEX_JS = """
 const katex = require('katex');
@@ -50,8 +50,8 @@ def percent(share: float, digits: int = 1) -> str:
 
 
 def render(pages: dict[str, tuple[str, dict]], node_modules: Path) -> dict[str, str]:
-    """{page: (template in article/templates, context)} -> {page: HTML text}; the math of
-    all pages is typeset in one KaTeX run."""
+    """{page: (template in article/templates, or NAME/figure.j2 of a figure, context)} ->
+    {page: HTML text}; the math of all pages is typeset in one KaTeX run."""
     formulas: list[tuple[str, bool]] = []
 
     def tex(source: str, display: bool = False) -> Markup:

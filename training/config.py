@@ -6,6 +6,7 @@ the page receives them through the figure data the build writes.
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import json
@@ -18,7 +19,7 @@ MNIST_SIZE = 28
 PAD = (IMAGE_SIZE - MNIST_SIZE) // 2
 PIXEL_BITS = 8        # grey levels of the source images: 2**8
 FLOAT_BITS = 32       # bits of one latent value as the models store it (float32)
-MODELS = ("ae", "vae")  # the main pair, in the order the page lists them
+MODELS = ("vae", "ae")  # the main pair, in the order the page shows them
 LABELS = {"ae": "AE", "vae": "VAE"}
 TITLES = {"ae": "Autoencoder (AE)", "vae": "Variational autoencoder (VAE)"}
 
@@ -26,6 +27,11 @@ TITLES = {"ae": "Autoencoder (AE)", "vae": "Variational autoencoder (VAE)"}
 def variant_label(beta: float) -> str:
     """The page's name of a VAE trained with another beta than the main one."""
     return f"VAE (β = {beta:g})"
+
+# The samplers whose draws the build decodes and scores (training/evaluation.py), in the
+# order the article names them, with the names it gives them
+SAMPLER_NAMES = {"prior": "N(0, I)", "fitted": "fitted normal", "mixture": "fitted mixture"}
+SAMPLERS = tuple(SAMPLER_NAMES)
 
 GRID_COLUMNS = 10      # images per row in the page's grids of decodes (dice rolls)
 # The site stores each weight tensor as uint8 on an affine grid (a quarter of float32's
@@ -36,9 +42,10 @@ WEIGHT_DTYPE = "uint8"
 REPO = Path(__file__).resolve().parent.parent
 DATA_ENV = "MNIST_DIR"  # environment variable naming the folder with the MNIST archives
 
-# The source files that shape a trained model: a change to any of them retrains it.
-TRAIN_CODE = ("training/config.py", "training/data.py", "training/models.py", "training/train.py")
-JUDGE_CODE = ("training/config.py", "training/data.py", "training/judge.py", "training/train.py")
+PALETTE = REPO / "article" / "palette.json"   # the colours of the digits, for the page and the stills
+# The code that trains a model (the training process and every module it imports): a change
+# to any of it retrains every model
+TRAINING_ENTRY = "training/worker.py"
 
 
 def digest(*parts: bytes | str) -> str:
@@ -50,13 +57,42 @@ def digest(*parts: bytes | str) -> str:
     return h.hexdigest()[:16]
 
 
-def source_digest(paths) -> str:
-    """Hash of these files of the repository; a missing file is an error, not an empty one."""
-    missing = [p for p in paths if not (REPO / p).is_file()]
+def code_closure(entries) -> list[str]:
+    """The repository's files that running `entries` (paths relative to the repository)
+    reads as code: the entries and, for Python files, every module of the repository they
+    import, however deep (found by parsing their import statements, inside functions too)."""
+    seen, todo = set(), [Path(p).as_posix() for p in entries]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        if not path.endswith(".py"):
+            continue
+        here = Path(path).parent
+        for node in ast.walk(ast.parse((REPO / path).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found = [Path(*a.name.split(".")) for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = here.parents[node.level - 2] if node.level > 1 else here if node.level else Path()
+                module = base.joinpath(*node.module.split(".")) if node.module else base
+                found = [module, *(module / a.name for a in node.names)]
+            else:
+                continue
+            for name in found:
+                for candidate in (Path(f"{name}.py"), name / "__init__.py"):
+                    if (REPO / candidate).is_file():
+                        todo.append(candidate.as_posix())
+    return sorted(seen)
+
+
+def source_digest(entries) -> str:
+    """Hash of the code that running `entries` reads (`code_closure`); a missing entry is an
+    error, not an empty file."""
+    missing = [p for p in entries if not (REPO / p).is_file()]
     if missing:
-        raise FileNotFoundError(f"{missing[0]} is listed as code that shapes a result but does "
-                                f"not exist in {REPO}: fix the list in training/config.py")
-    return digest(*[(REPO / p).read_bytes() for p in paths])
+        raise FileNotFoundError(f"{missing[0]} is named as code that shapes a result but does not exist in {REPO}")
+    return digest(*[f"{p}\n".encode() + (REPO / p).read_bytes() for p in code_closure(entries)])
 
 
 @dataclass(frozen=True)
@@ -104,11 +140,10 @@ class TrainConfig:
         return kind + size + beta
 
     kind = "autoencoder"
-    code = TRAIN_CODE
 
     def key(self) -> str:
         """Hash of the config and of the training code: equal keys, equal weights."""
-        return digest(json.dumps(self.to_dict(), sort_keys=True), source_digest(self.code))
+        return digest(json.dumps(self.to_dict(), sort_keys=True), source_digest([TRAINING_ENTRY]))
 
     def checkpoint_name(self) -> str:
         return f"{self.name}-{self.key()}.pt"
@@ -128,7 +163,6 @@ class JudgeConfig:
 
     kind = "judge"
     name = "judge"
-    code = JUDGE_CODE
     to_dict, key, checkpoint_name = TrainConfig.to_dict, TrainConfig.key, TrainConfig.checkpoint_name
 
     @classmethod

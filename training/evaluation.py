@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 import torch
 
-from .config import MODELS
+from .config import MODELS, SAMPLERS
 from .judge import THRESHOLD, device_of, read, score
 
 DRAWS = 2000          # codes per sampler
@@ -57,7 +57,58 @@ def fitted_normal(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.linalg.cholesky(np.cov(codes, rowvar=False) + 1e-9 * np.eye(codes.shape[1]))
 
 
-SAMPLERS = ("prior", "fitted", "mixture")
+ROOM = 0.5            # the explorer's axes reach this share of the codes' span beyond them on each side
+DICE_RANGE = 3.0      # ... and at least +-3, so that N(0, I) draws are rarely clipped
+VIOLIN_POINTS = 96
+ACTIVE = 0.01         # a VAE's latent value is active when its means vary more than this over the
+                      # data (the "active units" of Burda et al. 2016, arXiv:1509.00519)
+
+
+def sig(a, digits: int = 4) -> list:
+    """Round to `digits` significant digits for compact JSON."""
+    return [float(f"{v:.{digits}g}") for v in np.asarray(a, dtype=np.float64).ravel()]
+
+
+def axis_summary(values: np.ndarray) -> dict:
+    """Range the explorer shows (the codes' span with room beyond, and at least
+    +-DICE_RANGE) and a smoothed density for the violin, for one axis."""
+    lo, hi = np.quantile(values, [0.001, 0.999])
+    span = hi - lo
+    lo, hi = min(lo - ROOM * span, -DICE_RANGE), max(hi + ROOM * span, DICE_RANGE)
+    grid = np.linspace(lo, hi, VIOLIN_POINTS)
+    bw = 1.06 * values.std() * len(values) ** -0.2      # Silverman's rule
+    hist, edges = np.histogram(values, bins=512, range=(lo, hi))
+    centres = (edges[:-1] + edges[1:]) / 2
+    dens = (hist[None, :] * np.exp(-0.5 * ((grid[:, None] - centres[None, :]) / bw) ** 2)).sum(1)
+    dens /= len(values) * bw * np.sqrt(2 * np.pi)
+    return {"range": sig([lo, hi]), "grid": sig(grid), "density": sig(dens)}
+
+
+def axis_ranges(codes: np.ndarray) -> np.ndarray:
+    """(D, 2): the explorer's axis range of each latent value, as `axis_summary` draws it."""
+    return np.array([axis_summary(codes[:, i])["range"] for i in range(codes.shape[1])])
+
+
+def spread(codes: np.ndarray, ranges: np.ndarray | None = None) -> dict:
+    """How the codes (N, D) sit against N(0, I), from the same fitted normal as the 'fitted'
+    sampler: the smallest and largest standard deviation over the axes (`sd`), the largest
+    distance of their mean from zero along an axis (`off`), and, given the axes' `ranges`
+    (D, 2), how many standard deviations from the mean the axes end, on average (`ends`)."""
+    mean, chol = fitted_normal(codes)
+    sd = np.sqrt((chol ** 2).sum(1))
+    out = {"sd": [float(sd.min()), float(sd.max())], "off": float(np.abs(mean).max())}
+    if ranges is not None:
+        out["ends"] = float(np.mean(np.abs(np.asarray(ranges) - mean[:, None]) / sd[:, None]))
+    return out
+
+
+def active_units(codes: np.ndarray, logvar: np.ndarray) -> dict:
+    """How many latent values a VAE uses (`units`: its means vary over the data by more than
+    ACTIVE), and the median sigma of q(z|x) on the others (None if it uses all)."""
+    active = codes.var(0) > ACTIVE
+    idle = np.exp(0.5 * logvar[:, ~active])
+    return {"units": int(active.sum()), "threshold": ACTIVE,
+            "idle_sigma": round(float(np.median(idle)), 4) if idle.size else None}
 
 
 def sampler_codes(kind: str, codes: np.ndarray, ranges: np.ndarray, n: int, rng) -> np.ndarray:
@@ -173,7 +224,7 @@ def strangers(models: dict, judge, inputs: list[dict], codes: dict) -> dict:
     return out
 
 
-def measure(models: dict, judge, codes: dict, test: dict, labels: np.ndarray, ranges: dict,
+def measure_all(models: dict, judge, codes: dict, test: dict, labels: np.ndarray, ranges: dict,
             inputs: list[dict], seed: int = 0) -> tuple[dict, dict]:
     """All the measurements: (numbers for metrics.json, pictures for the stills)."""
     samples = sampling(models, judge, codes, ranges, seed)

@@ -29,7 +29,7 @@ import torch
 from .config import IMAGE_SIZE, MNIST_SIZE, PAD, WEIGHT_DTYPE
 from .judge import Judge
 from .models import SMALLEST, Autoencoder
-from .train import affine_uint8
+from .quantise import affine_uint8
 
 TOLERANCE = 1e-5  # max abs difference allowed between the twin and PyTorch
 
@@ -170,7 +170,7 @@ def _export(keras, tfjs, models: dict[str, Autoencoder], judge: Judge | None, ou
     for folder, make, model, x, want in jobs:
         if not all(_on_grid(_np(p)) for p in model.parameters()):
             raise ValueError(f"{folder}: weights must be rounded to {WEIGHT_DTYPE} before export "
-                             f"(training.train.round_weights), or the site would differ from PyTorch")
+                             f"(training.quantise.round_weights), or the site would differ from PyTorch")
         twin, weights = make(keras, model)
         for layer, values in weights:
             twin.get_layer(layer).set_weights(values)

@@ -1,4 +1,4 @@
-"""One training process: `python -m training.worker LANE`, started by train.train_models.
+"""One training process: `python -m training.worker LANE`, started by pool.train_models.
 
 LANE is a JSON object: the jobs (each a model's kind, training config and checkpoint
 path), trained one after the other, and the data folder, device, threads and progress
@@ -20,8 +20,8 @@ def main(lane: dict) -> None:
 
     from .config import CONFIGS
     from .data import load_mnist
-    from .judge import train_judge
-    from .train import save_checkpoint, train
+    from .checkpoints import save_checkpoint
+    from .train import train, train_judge
     torch.set_num_threads(lane["threads"])
     torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False   # float32 on a GPU too
     device, log = torch.device(lane["device"]), functools.partial(tqdm.write, file=sys.stderr)

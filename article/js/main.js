@@ -1,19 +1,15 @@
 // Entry point of the article and of each figure's own page: loads the figure data once,
-// creates the shared state, and starts every figure whose placeholder is on the page.
+// creates the shared state, and starts every figure whose element with data-view="NAME" is
+// on the page (the view is the default export of js/NAME.js, from figures/NAME/NAME.js).
 // A figure that cannot start says why in its place; the prose stays readable.
 //
 // Loading order (the first decoded image comes first): figure data and the VAE's decoder
 // (with the wasm backend) right away, the other decoder next, the encoders and the judge
-// when something needs them, the map's 60,000 points when the map comes near view.
+// when something needs them, the map's points when the map comes near view.
 import { createState, fromHash, restore, toHash } from './state.js';
 import { encode, initBackend, loadModel } from './models.js';
 import { fromBase64 } from './digits.js';
 import { frameLikeMnist } from './framing.js';
-import { createExplorer } from './explorer.js';
-import { createMap } from './map.js';
-import { createRecon } from './recon.js';
-
-const FIGURES = { explorer: createExplorer, map: createMap, recon: createRecon };   // placeholder id -> view
 
 async function fetchOk(url) {
   const response = await fetch(url);
@@ -138,16 +134,17 @@ function linkUrl(app) {
 }
 
 async function main() {
-  const roots = Object.fromEntries(Object.keys(FIGURES).map(id => [id, document.getElementById(id)])
-    .filter(([, root]) => root));
-  for (const root of Object.values(roots)) say(root, 'Loading the figure…');
-  if (roots.explorer || roots.recon) initBackend();   // compile the wasm while the data arrives
+  const roots = [...document.querySelectorAll('[data-view]')];
+  for (const root of roots) say(root, 'Loading the figure…');
+  if (roots.length) initBackend();               // compile the wasm while the data arrives
+  const views = roots.map(root => import(`./${root.dataset.view}.js`)
+    .then(m => m.default, error => () => { throw error; }));   // a view that cannot load fails in its place
   let data;
   try {
     data = await (await fetchOk('data/figure-data.json')).json();
   } catch (error) {
     console.error(error);
-    for (const root of Object.values(roots)) {
+    for (const root of roots) {
       say(root, `${error.message}; readers without JavaScript see a still image instead.`, 'figure-error');
     }
     return;
@@ -159,9 +156,9 @@ async function main() {
     app.state.select(data.inputs[0].id, true);
     app.state.snap(data.inputs[0].id);
   }
-  for (const [id, root] of Object.entries(roots)) {
+  for (const [k, root] of roots.entries()) {
     try {
-      FIGURES[id](root, app);
+      (await views[k])(root, app);
     } catch (error) {
       console.error(error);
       say(root, `This figure could not start in this browser (${error.message}). The rest of the article does not need it.`,

@@ -74,3 +74,5 @@ export function createRecon(root, app) {
   state.on('inputs.recon', render);
   render();
 }
+
+export default createRecon;   // the figure's view: started by main.js in its data-view element

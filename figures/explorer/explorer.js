@@ -340,3 +340,5 @@ export function createExplorer(root, app, options = {}) {
   requestDecode();
   return { showError };
 }
+
+export default createExplorer;   // the figure's view: started by main.js in its data-view element

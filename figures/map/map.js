@@ -203,3 +203,5 @@ export function createMap(root, app, options = {}) {
   near.observe(root);
   return { highlight(digit) { pinned = digit; redraw(); } };
 }
+
+export default createMap;   // the figure's view: started by main.js in its data-view element
