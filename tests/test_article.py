@@ -12,14 +12,15 @@ import re
 import html5lib
 import pytest
 
+from figures import FIGURES as FIGURE_LIST
 from training.config import FLOAT_BITS, IMAGE_SIZE, LATENT_DIM, MNIST_SIZE, PIXEL_BITS
 
 # The brief's sections 1-11 (title block, abstract, ..., conclusion, references, acknowledgements)
 SECTIONS = ["title", "abstract", "autoencoders", "ae-as-generator", "vae", "reparameterisation", "relatives",
             "latent-from-above", "latent-explorer", "findings", "drawbacks", "beyond", "information", "conclusion",
             "appendix", "references", "acknowledgements"]
-FIGURES = ["fig-ae", "fig-vae", "fig-reparam", "fig-map", "fig-explorer", "fig-recon", "fig-traversals", "fig-dice", "fig-sweep"]
-FIGURE_PAGES = ["map", "explorer", "recon", "traversals", "dice", "sweep"]
+FIGURES = [f"fig-{f.name}" for f in FIGURE_LIST]
+FIGURE_PAGES = [f.name for f in FIGURE_LIST if f.page]
 CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
        "base-uri 'self'; form-action 'none'")
@@ -160,7 +161,7 @@ def test_templates_only_format(doc, site):
 def test_prose_arithmetic():
     """The context's claims about the sweep and its per-cent rounding, on numbers made up so
     that each claim has one right answer."""
-    from article.context import sweep
+    from figures.sweep.data import sweep
     from article.render import percent
 
     assert [percent(x) for x in (0.7305, 0.7575, 0.6175, 0.0004, 1.0)] == ["73.1", "75.8", "61.8", "0.0", "100.0"]
@@ -340,7 +341,7 @@ def test_sweep_figure_renders_and_equals_metrics_json(page, server, site, doc):
             want = e["sampling"][td.get("data-sampler")]["recognisable"]
             assert float(td.get("data-value")) == want and shown_matches(text(td), want, percent=True)
     # the first draws of each sampler at each latent size: the sampler's share, the judge's marks
-    from training.sweep import DRAWS
+    from figures.sweep.data import DRAWS_KEPT as DRAWS
     draw_rows = [tr for tr in by_id(doc)["sweep-draws"].iter("tr") if tr.get("data-latent-dim")]
     pairs = {e["latent_dim"] for e in metrics["sweep"] if e["model"] == "ae"}
     assert sorted(int(tr.get("data-latent-dim")) for tr in draw_rows) == sorted(pairs)

@@ -19,6 +19,7 @@ import pytest
 import build
 import store
 from conftest import REPO, load_json, run_build
+from figures import FIGURES as FIGURE_ORDER
 
 MODEL_DIRS = ["ae-encoder", "ae-decoder", "vae-encoder", "vae-decoder"]
 NOTHING_DONE = {"trained": [], "loaded_models": False, "figures_computed": False, "exported": False,
@@ -74,7 +75,7 @@ def test_rebuild_reuses_everything(tiny_build):
 def copy_project(dst: Path) -> Path:
     """A copy of the code (not of node_modules, linked) whose templates a test may edit."""
     dst.mkdir()
-    for name in ["build.py", "store.py", "training", "article"]:
+    for name in ["build.py", "store.py", "training", "figures", "article"]:
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dst / name)
     (dst / "node_modules").symlink_to(REPO / "node_modules")
@@ -92,6 +93,71 @@ def test_template_change_only_rerenders(tiny_build, tmp_path):
     assert "<p id=probe>changed</p>" in (tmp_path / "out" / "index.html").read_text()
     assert load_json(tmp_path / "cache" / "last-build.json") == NOTHING_DONE
     assert snapshot(tmp_path / "ckpt") == ckpts
+
+
+ANSWER_DATA = '''"""Figure: how many parameters the VAE has (a test's throwaway figure)."""
+
+
+def compute(run) -> dict:
+    value = sum(p.numel() for p in run.models["vae"].parameters())
+    return {"data": {"answer": value}, "value": value}
+'''
+ANSWER_VIEW = """export default function (root, app) {
+  root.textContent = `The view counts ${app.data.answer} parameters.`;
+}
+"""
+ANSWER_MARKUP = """<figure class="d-figure" id="fig-answer">
+  <div data-view="answer"></div>
+  <figcaption>Figure {{ fig.answer }}. The VAE has <span id="answer-value">{{ answer.value }}</span> parameters.</figcaption>
+</figure>
+"""
+
+
+def test_adding_a_figure_takes_a_folder_a_line_and_an_include(tiny_build, tmp_path, browser):
+    """The README's recipe for a new figure, followed to the letter on a copy of the project:
+    a folder with its data function, view and markup, one line in the list of figures, one
+    include in the article. The tiny build then computes its number from the models, the
+    article and the figure's own page show it, and its view starts in Chromium."""
+    from harness import serve_site
+    project = copy_project(tmp_path / "project")
+    args = copy_build(tiny_build, tmp_path, "ckpt", "cache")
+    tree = lambda: {f"{part}/{k}": v for part in ("build.py", "store.py", "training", "figures", "article")   # noqa: E731
+                    for k, v in (snapshot(project / part) if (project / part).is_dir()
+                                 else {"": (project / part).read_bytes()}).items() if "__pycache__" not in k}
+    before = tree()
+    figure = project / "figures" / "answer"
+    figure.mkdir()
+    (figure / "data.py").write_text(ANSWER_DATA)
+    (figure / "answer.js").write_text(ANSWER_VIEW)
+    (figure / "figure.j2").write_text(ANSWER_MARKUP)
+    listing = project / "figures" / "__init__.py"
+    text = listing.read_text()
+    assert text.count('    Figure("sweep", page=True, stage="sweep"),\n') == 1
+    listing.write_text(text.replace('    Figure("sweep", page=True, stage="sweep"),\n',
+                                    '    Figure("sweep", page=True, stage="sweep"),\n    Figure("answer", page=True),\n'))
+    article = project / "article" / "templates" / "index.html.j2"
+    article.write_text(article.read_text().replace('{% include "sweep/figure.j2" %}',
+                                                   '{% include "sweep/figure.j2" %}\n  {% include "answer/figure.j2" %}'))
+    proc = subprocess.run([sys.executable, str(project / "build.py"), *map(str, args)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    after = tree()
+    assert {k for k in after if before.get(k) != after[k]} == {
+        "figures/answer/data.py", "figures/answer/answer.js", "figures/answer/figure.j2", "figures/__init__.py",
+        "article/templates/index.html.j2"}
+    site = tmp_path / "out"
+    want = load_json(site / "metrics.json")["vae"]["parameters"]
+    number = len(FIGURE_ORDER) + 1
+    for page in ("index.html", "figure-answer.html"):
+        html = (site / page).read_text()
+        assert f'<span id="answer-value">{want}</span>' in html, page
+        assert f"Figure {number}." in html
+    assert (site / "js" / "answer.js").is_file()
+    with serve_site(site) as url:
+        pg = browser.new_page()
+        pg.goto(url + "figure-answer.html")
+        pg.wait_for_function("document.querySelector('[data-view=answer]').textContent.includes('parameters')")
+        assert pg.text_content("[data-view=answer]") == f"The view counts {want} parameters."
+        pg.close()
 
 
 def workers_of(pid: int) -> list[int]:
@@ -294,41 +360,56 @@ def test_port_in_use_suggests_port_0(tiny_build, tmp_path):
     assert not (tmp_path / "out").exists()                     # refused before building
 
 
-def local_imports(path: str) -> set[str]:
-    """The repository's Python files that `path` imports, directly or not (imports inside
-    functions included)."""
-    import ast
-    seen, todo = set(), [path]
-    while todo:
-        p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        for node in ast.walk(ast.parse((REPO / p).read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                names = [node.module] if node.module else [a.name for a in node.names]
-                mods = [f"{Path(p).parent.as_posix().replace('/', '.')}.{n}" for n in names]
-            elif isinstance(node, ast.ImportFrom):
-                mods = [node.module or ""]
-            elif isinstance(node, ast.Import):
-                mods = [a.name for a in node.names]
-            else:
-                continue
-            todo += [f for f in (m.replace(".", "/") + ".py" for m in mods) if (REPO / f).is_file()]
-    return seen
-
-
-def test_every_stage_is_keyed_by_all_the_code_it_runs():
-    """A cached stage is made again when any file of the code it runs changes: each stage's
-    list names every module its entry points import (errors.py shapes no result)."""
-    entries = {"figures": ["training/figure_data.py", "training/stills.py"], "tfjs": ["training/export_tfjs.py"],
-               "sweep": ["training/sweep.py", "training/stills.py"],
-               "betas": ["training/figure_data.py", "training/export_tfjs.py"]}
+def test_stage_keys_follow_the_code_each_stage_runs(tmp_path, monkeypatch):
+    """A cached stage is made again when any file of the code it runs changes, found by
+    following its imports (also those inside functions), and only then."""
+    from training import config
+    copy = tmp_path / "repo"
+    for part in ("training", "figures", "article"):
+        shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(config, "REPO", copy)
+    monkeypatch.setattr(build, "REPO", copy)
+    monkeypatch.setattr(build, "PALETTE", copy / "article" / "palette.json")
     plan = build.stage_plan(["sweep-model"], ["beta-model"])
-    assert sorted(plan) == sorted(entries)
-    for stage, (_, code) in plan.items():
-        runs = set().union(*(local_imports(e) for e in entries[stage])) - {"training/errors.py"}
-        assert runs <= set(code), (stage, sorted(runs - set(code)))
+    assert sorted(plan) == ["betas", "figures", "sweep", "tfjs"]
+    closure = {stage: set(config.code_closure(code)) for stage, (_, code) in plan.items()}
+    # imported at the top, inside a function, and as the package around a module
+    assert {"training/evaluation.py", "figures/map/data.py", "figures/pictures.py", "figures/__init__.py",
+            "article/measure.py", "training/inputs.py", "article/palette.json"} <= closure["figures"]
+    assert {"figures/sweep/data.py", "figures/dice/data.py", "figures/pictures.py"} <= closure["sweep"]
+    assert {"training/export_tfjs.py", "article/measure.py"} <= closure["betas"]
+    assert not any(p.startswith(("figures/", "article/")) for p in closure["tfjs"])
+    keys = lambda: {s: config.source_digest(code) for s, (_, code) in plan.items()}   # noqa: E731
+    before = keys()
+    pictures = copy / "figures" / "pictures.py"
+    pictures.write_text(pictures.read_text() + "\n# changed\n")
+    after = keys()
+    assert {s for s in before if before[s] != after[s]} == {"figures", "sweep"}
+
+
+def test_no_import_circle_and_training_knows_no_page():
+    """training/ imports nothing from figures/ or article/, and no module imports itself
+    through others."""
+    from training.config import local_imports
+    files = [p.relative_to(REPO).as_posix() for part in ("training", "figures", "article")
+             for p in (REPO / part).rglob("*.py")] + ["build.py", "store.py", "harness.py"]
+    graph = {f: local_imports(f) for f in files}
+    for f in files:
+        if f.startswith("training/"):
+            assert not {i for i in graph[f] if not i.startswith("training/")}, f
+    done, path = set(), []
+
+    def visit(f):
+        assert f not in path, "import circle: " + " -> ".join(path[path.index(f):] + [f])
+        if f in done:
+            return
+        path.append(f)
+        for g in sorted(graph.get(f, ())):
+            visit(g)
+        path.pop()
+        done.add(f)
+    for f in files:
+        visit(f)
 
 
 def test_port_not_permitted_suggests_port_0(monkeypatch):

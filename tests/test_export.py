@@ -93,7 +93,7 @@ def test_tiny_build_models_match_pytorch(tiny_build, mnist_dir):
 def random_models(seed: int = 1) -> tuple[dict[str, Autoencoder], Judge]:
     """Freshly initialised models with unequal widths, so that any transposed copy shows,
     rounded to the stored precision as training leaves them; and a judge."""
-    from training.train import round_weights
+    from training.quantise import round_weights
     torch.manual_seed(seed)
     args = ModelArgs(channels=(5, 7, 6), hidden=11, decoder_hidden=(9, 13))
     models = {"ae": Autoencoder(args), "vae": Autoencoder(ModelArgs(**{**vars(args), "variational": True}))}
@@ -114,9 +114,9 @@ def test_export_of_random_weights_matches_pytorch(tmp_path):
 
 
 def test_uint8_rounding_mirrors_the_converter():
-    """training.train.affine_uint8 gives exactly what TF.js decodes from the converter's uint8."""
+    """training.quantise.affine_uint8 gives exactly what TF.js decodes from the converter's uint8."""
     from tensorflowjs.quantization import quantize_weights
-    from training.train import affine_uint8
+    from training.quantise import affine_uint8
     rng = np.random.default_rng(0)
     for shape, shift in [((300, 40), 0.0), ((7,), 2.5), ((64, 1, 3, 3), -0.3), ((5, 5), 0.0)]:
         w = (rng.normal(size=shape) * rng.uniform(0.01, 3) + shift).astype(np.float32)

@@ -1,7 +1,7 @@
 """The page's own modules in Node (tests/js/*.test.mjs, node:test), against the Python side.
 
 This test computes what the modules must give (framing by training/inputs.py, map points
-by training/figure_data.py, decodes and codes by the tiny build's PyTorch models), writes
+by figures/map/data.py, decodes and codes by the tiny build's PyTorch models), writes
 it to a fixtures file and runs `node --test` on tests/js with FIXTURES and SITE set.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from conftest import REPO
-from training.figure_data import dequantise_pca
+from figures.map.data import dequantise_pca
 from training.inputs import HIRES, INK, SHAPES, frame_like_mnist, rasterise
 
 

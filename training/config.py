@@ -57,32 +57,37 @@ def digest(*parts: bytes | str) -> str:
     return h.hexdigest()[:16]
 
 
+def local_imports(path: str) -> set[str]:
+    """The repository's Python files that the file `path` (relative to the repository)
+    imports directly, inside functions too (found by parsing its import statements),
+    with the packages around them, whose __init__.py runs first."""
+    here, out = Path(path).parent, set()
+    for node in ast.walk(ast.parse((REPO / path).read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found = [Path(*a.name.split(".")) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = here.parents[node.level - 2] if node.level > 1 else here if node.level else Path()
+            module = base.joinpath(*node.module.split(".")) if node.module else base
+            found = [module, *(module / a.name for a in node.names)]
+        else:
+            continue
+        for name in found:
+            for candidate in (Path(f"{name}.py"), *(p / "__init__.py" for p in (name, *name.parents))):
+                if candidate.parts and (REPO / candidate).is_file():
+                    out.add(candidate.as_posix())
+    return out - {path}
+
+
 def code_closure(entries) -> list[str]:
     """The repository's files that running `entries` (paths relative to the repository)
     reads as code: the entries and, for Python files, every module of the repository they
-    import, however deep (found by parsing their import statements, inside functions too)."""
+    import, however deep (`local_imports`)."""
     seen, todo = set(), [Path(p).as_posix() for p in entries]
     while todo:
         path = todo.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        if not path.endswith(".py"):
-            continue
-        here = Path(path).parent
-        for node in ast.walk(ast.parse((REPO / path).read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                found = [Path(*a.name.split(".")) for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = here.parents[node.level - 2] if node.level > 1 else here if node.level else Path()
-                module = base.joinpath(*node.module.split(".")) if node.module else base
-                found = [module, *(module / a.name for a in node.names)]
-            else:
-                continue
-            for name in found:
-                for candidate in (Path(f"{name}.py"), name / "__init__.py"):
-                    if (REPO / candidate).is_file():
-                        todo.append(candidate.as_posix())
+        if path not in seen:
+            seen.add(path)
+            todo += sorted(local_imports(path)) if path.endswith(".py") else []
     return sorted(seen)
 
 

@@ -25,7 +25,7 @@ import torch
 from .config import MODELS, SAMPLERS
 from .judge import THRESHOLD, device_of, read, score
 
-DRAWS = 2000          # codes per sampler
+SAMPLER_DRAWS = 2000  # codes drawn, decoded and judged per sampler
 GRID = 60             # of which the page shows the first GRID
 STEPS = 9             # decodes per traversal
 PAIRS = 1000          # test pairs for midpoints
@@ -129,7 +129,7 @@ def sampler_codes(kind: str, codes: np.ndarray, ranges: np.ndarray, n: int, rng)
     return np.clip(z, ranges[:, 0], ranges[:, 1])
 
 
-def sampling(models: dict, judge, codes: dict, ranges: dict, seed: int = 0, n: int = DRAWS) -> dict:
+def sampling(models: dict, judge, codes: dict, ranges: dict, seed: int = 0, n: int = SAMPLER_DRAWS) -> dict:
     """{'vae_prior': ..., 'ae_fitted': ..., 'ae_mixture': ...}, each of SAMPLERS for each
     model: the judge's score of `n` decoded draws, and the first GRID draws (codes, images,
     verdicts)."""

@@ -184,7 +184,7 @@ export function createMap(root, app, options = {}) {
   resize();
   state.on('latent.map', renderMarks).on('model.map', renderMarks).on('inputs.map', renderMarks);
 
-  // the 60,000 points, once the figure comes near view
+  // the map's points (data/pca.bin), once the figure comes near view
   const near = new IntersectionObserver(entries => {
     if (!entries.some(e => e.isIntersecting)) return;
     near.disconnect();

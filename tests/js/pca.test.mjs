@@ -1,10 +1,10 @@
-// decodePca, project and unproject (article/js/pca.js) against the Python side.
+// decodePca, project and unproject (figures/map/pca.js) against the Python side.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, SITE, siteData } from './setup.mjs';
-import { decodePca, project, unproject } from '../../article/js/pca.js';
+import { decodePca, project, unproject } from '../../figures/map/pca.js';
 
 test('decodes the map points as training/figure_data.py dequantises them', { skip: !SITE }, () => {
   const data = siteData();
