@@ -36,6 +36,7 @@ class Figure:
 
 
 FIGURES = (
+    Figure("pair", page=True),
     Figure("ae"),
     Figure("vae"),
     Figure("reparam"),

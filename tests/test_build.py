@@ -294,9 +294,9 @@ def test_damaged_cache_is_reported_and_made_again(tiny_build, tmp_path):
     (shard,) = (cache / next(cache.glob("tfjs-*")).name / "vae-decoder").glob("*.bin")
     shard.write_bytes(shard.read_bytes()[:100])                  # truncated
     (fig,) = cache.glob("figures-*")
-    blob = bytearray((fig / "pca.bin").read_bytes())
+    blob = bytearray((fig / "data" / "pca.bin").read_bytes())
     blob[10] ^= 0xFF                                             # same size, one byte flipped
-    (fig / "pca.bin").write_bytes(bytes(blob))
+    (fig / "data" / "pca.bin").write_bytes(bytes(blob))
     manifest = next(cache.glob("sweep-*")) / store.MANIFEST
     manifest.unlink()                                            # a stage without its manifest
     proc = run_build(*args)
@@ -304,9 +304,9 @@ def test_damaged_cache_is_reported_and_made_again(tiny_build, tmp_path):
         assert re.search(rf"cached stage {stage}-\w+ is damaged", proc.stderr), (stage, proc.stderr[-2000:])
     assert snapshot(tmp_path / "out") == good
     (fig,) = cache.glob("figures-*")
-    (fig / "figure-data.json").unlink()                          # a missing file
+    (fig / "shared.json").unlink()                               # a missing file
     proc = run_build(*args)
-    assert "figure-data.json is missing" in proc.stderr
+    assert "shared.json is missing" in proc.stderr
     assert (tmp_path / "out" / "data" / "figure-data.json").read_bytes() == good["data/figure-data.json"]
 
 

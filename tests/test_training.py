@@ -147,8 +147,8 @@ def test_changed_config_or_code_is_not_served_from_old_checkpoint(mnist_dir, tmp
     models = copy / "training" / "models.py"
     models.write_text(models.read_text().replace("BORDER_LOGIT = -100.0", "BORDER_LOGIT = -90.0"))
     assert first.key() != key
-    (copy / "training" / "models.py").unlink()
-    with pytest.raises(FileNotFoundError, match="training/models.py"):
+    (copy / "training" / "worker.py").unlink()
+    with pytest.raises(FileNotFoundError, match="training/worker.py"):
         source_digest([config_module.TRAINING_ENTRY])
 
 

@@ -195,6 +195,9 @@ def sweep(entries: list[dict], main: dict, draws: dict | None = None, threshold:
                    # the sizes at which the same N(0, I) dice clearly favour the VAE
                    dice_favour_vae=[p for p in pairs if share(p["ae"], "prior") < share(p["vae"], "prior") - CLOSE],
                    mixture_beats=sum(m > 0 for m in margins), mixture_margin=(min(margins), max(margins)))
+        sides = {"fewer" if p["d"] < main["latent_dim"] else "more" for p in out["dice_favour_vae"]
+                 if p["d"] != main["latent_dim"]}
+        out["favour_sides"] = " or ".join(side for side in ("fewer", "more") if side in sides)   # than the main size
     out["active_threshold"] = next((e["active"]["threshold"] for e in entries if e["active"]), None)
     if betas:
         best = max(betas, key=lambda e: share(e, "prior"))
