@@ -70,16 +70,13 @@ def stage_code(stage: str) -> list[str]:
     return shared + [f"figures/{f.name}/data.py" for f in in_stage(stage) if (folder(f.name) / "data.py").is_file()]
 
 
-def compute(stage: str, run) -> dict[str, dict]:
-    """Runs `compute(run)` of every figure of `stage` that has one, in list order; writes each
-    result to run.folder / "NAME.json" and returns them by name."""
-    results = {}
+def compute(stage: str, run) -> None:
+    """Runs `compute(run)` of every figure of `stage` that has one, in list order, and writes
+    each result to run.folder / "NAME.json" (read back by `results`)."""
     for f in in_stage(stage):
         mod = module(f.name)
         if mod is not None and hasattr(mod, "compute"):
-            results[f.name] = mod.compute(run)
-            (run.folder / f"{f.name}.json").write_text(json.dumps(results[f.name], separators=(",", ":")))
-    return results
+            (run.folder / f"{f.name}.json").write_text(json.dumps(mod.compute(run), separators=(",", ":")))
 
 
 def results(stage: str, stage_folder: Path) -> dict[str, dict]:
