@@ -301,8 +301,8 @@ export function createExplorer(root, app, options = {}) {
 
   function renderControls() {                     // the controls show the state, never a past choice
     const beta = $('.ex-beta-choice');
-    beta.value = state.model;                     // no β while the AE is shown: choosing any acts
-    if (beta.value !== state.model) beta.selectedIndex = -1;
+    beta.value = state.model;
+    if (beta.value !== state.model) beta.value = '';   // the AE has no β: choosing any then acts
     $('.ex-switch').checked = state.model === other;
   }
 
@@ -327,8 +327,11 @@ export function createExplorer(root, app, options = {}) {
   });
   if (data.betas) {                               // the beta family, if the build trained one
     $('.ex-beta').hidden = false;
-    d3.select($('.ex-beta-choice')).selectAll('option').data(data.betas.models).join('option')
+    const choice = d3.select($('.ex-beta-choice'));
+    choice.selectAll('option').data(data.betas.models).join('option')
       .attr('value', b => b.name).text(b => d3.format('~g')(b.beta));
+    choice.append('option').attr('value', '').property('disabled', true).property('hidden', true)
+      .text('–');                                 // shown while the AE is: it has no β
     $('.ex-beta-choice').addEventListener('change', e => {
       app.showVae(e.target.value).catch(error => { renderControls(); showError(error); });
     });
