@@ -1,8 +1,8 @@
 """The page in the wild (issue 18, page items 1, 2, 3, 6 and narrow screens), in real Chromium.
 
 Each test is a small input that a reader meets in practice and that the page once got
-wrong: controls that showed a value the state no longer had, touch on the maps and the
-axes, a second finger on the draw pad, a fragment changed after load, a 320 px screen.
+wrong: controls that showed a value the state no longer had, touch and pen on the maps,
+a second finger on the draw pad, a fragment changed after load, a 320 px screen.
 Touch runs through Chromium's own touch input (Playwright's touchscreen, and the DevTools
 protocol for swipes and a second finger), so the browser decides what scrolls.
 """
@@ -13,9 +13,8 @@ import time
 
 import numpy as np
 import pytest
-import torch
 
-from test_explorer import (DECODED, LATENTS, ROOT, canvas_grey, clip, draw_shape, expected_image, open_page,
+from test_explorer import (LATENTS, ROOT, canvas_grey, clip, draw_shape, expected_image, open_page,
                            pad_ink, select, slider, swipe, values, wait_for)
 
 MAP = "#map .scatter-panel[data-model='{}'] svg"
@@ -94,9 +93,17 @@ def test_interpolation_slider_shows_the_walk_and_home_end_always_act(browser, se
     assert interp_value(page) == pytest.approx(nearest, abs=0.006)
     assert interp_value(page) != 0.5
     interp.focus()
-    page.keyboard.press("Home")                        # Home acts even when the slider shows 0
-    assert values(page) == pytest.approx(older["codes"]["vae"], abs=1e-9)
     page.keyboard.press("Home")
+    assert values(page) == pytest.approx(older["codes"]["vae"], abs=1e-9)
+    # the line stays on the older input but leaves the walk: the slider shows 0, and Home still acts
+    page.get_by_role("button", name="Decode digit 1", exact=True).click()
+    assert page.evaluate("latentExplorer.state.t") is None and interp_value(page) == 0
+    interp.focus()
+    page.keyboard.press("Home")
+    assert page.evaluate("latentExplorer.state.t") == 0
+    page.get_by_role("button", name="Decode digit 1", exact=True).click()
+    box = interp.bounding_box()
+    page.mouse.click(box["x"] + 8, box["y"] + box["height"] / 2)     # a click on the thumb, where it is
     assert page.evaluate("latentExplorer.state.t") == 0
     assert page.errors == []
     page.context.close()
@@ -156,7 +163,7 @@ def test_a_drawing_line_follows_every_stroke(browser, server, data):
     page.context.close()
 
 
-# ---- 2. touch on the maps and the explorer ----------------------------------------------
+# ---- 2. touch and pen on the maps -------------------------------------------------------
 
 def test_touch_on_the_maps_scrolls_taps_and_drags(browser, server):
     """On a phone a vertical swipe over a map scrolls the page, a tap moves the code to
@@ -248,6 +255,7 @@ def test_draw_pad_keeps_to_the_first_finger(browser, server):
 
 
 def test_a_tap_leaves_a_dot_and_enter_on_an_empty_pad_says_so(browser, server):
+    """Enter on an empty pad says what to do, where it is seen and heard; a tap draws a dot."""
     page = new_page(browser, 375, 740, touch=True)
     open_page(page, server)
     pad = page.locator(PAD)
