@@ -6,7 +6,7 @@
 // Loading order (the first decoded image comes first): figure data and the VAE's decoder
 // (with the wasm backend) right away, the other decoder next, the encoders and the judge
 // when something needs them, the map's points when the map comes near view.
-import { createState, fromHash, restore, toHash } from './state.js';
+import { createState, fromHash, hasState, restore, toHash } from './state.js';
 import { encode, initBackend, loadModel } from './models.js';
 import { fromBase64 } from './digits.js';
 import { frameLikeMnist } from './framing.js';
@@ -116,21 +116,49 @@ function createApp(data) {
   return app;
 }
 
-/** The URL's fragment holds the shareable state; it is read once and kept up to date. */
+/**
+ * The URL's fragment holds the shareable state. It is applied at load (the first input on
+ * the VAE without one) and whenever it changes under the page: edited by hand, by a link, by
+ * Back and Forward. A fragment that says nothing of the state (a link to a section) is left
+ * to the browser. The page writes its state back after a pause: a change of the model or of
+ * the selected inputs makes a new history entry, codes and positions (drags, keys, dice)
+ * replace the current one.
+ */
 function linkUrl(app) {
-  const { state, data } = app, hash = location.hash;
-  const saved = fromHash(hash, data);
-  const restored = restore(state, saved);
-  if (saved.model && !(saved.model in data.models)) {      // one of the beta family: load it, then again
-    app.loadBetas().then(() => restore(state, saved)).catch(error => console.warn(error));
-  }
-  let timer = 0;
-  const write = () => {
+  const { state, data } = app;
+  const fallback = { model: data.model_order[0], inputs: data.inputs.slice(0, 1).map(d => d.id) };
+  let applying = false, timer = 0, push = false, known = null;   // known: the fragment the state shows
+  const quietly = fn => { applying = true; try { fn(); } finally { applying = false; } };
+
+  function apply() {
+    const hash = location.hash;
+    if (hash === known) return;                  // e.g. hashchange after popstate, for one step
+    const saved = fromHash(hash, data);
+    if (known !== null && hash.length > 1 && !hasState(saved)) return;
+    known = hash;
     clearTimeout(timer);
-    timer = setTimeout(() => history.replaceState(null, '', `#${toHash(state)}`), 250);
+    push = false;
+    quietly(() => restore(state, hasState(saved) ? saved : fallback));
+    if (saved.model && !(saved.model in data.models)) {      // one of the beta family: load it, then again
+      app.loadBetas().then(() => { if (location.hash === hash) quietly(() => restore(state, saved)); })
+        .catch(error => console.warn(error));
+    }
+  }
+  const write = kind => () => {
+    if (applying) return;
+    push ||= kind === 'model' || kind === 'inputs';
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const hash = `#${toHash(state)}`;
+      if (hash !== location.hash) history[push ? 'pushState' : 'replaceState'](null, '', hash);
+      known = location.hash;
+      push = false;
+    }, 250);
   };
-  state.on('latent.url', write).on('model.url', write).on('inputs.url', write).on('interp.url', write);
-  return restored;
+  apply();
+  for (const kind of ['latent', 'model', 'inputs', 'interp']) state.on(`${kind}.url`, write(kind));
+  addEventListener('hashchange', apply);
+  addEventListener('popstate', apply);
 }
 
 async function main() {
@@ -152,10 +180,7 @@ async function main() {
   const app = createApp(data);
   app.nets.get(`${data.model_order[0]}-decoder`)
     .then(() => app.nets.get(`${data.model_order[1]}-decoder`)).catch(() => {});
-  if (!linkUrl(app) && data.inputs.length) {
-    app.state.select(data.inputs[0].id, true);
-    app.state.snap(data.inputs[0].id);
-  }
+  linkUrl(app);
   for (const [k, root] of roots.entries()) {
     try {
       (await views[k])(root, app);

@@ -1,5 +1,6 @@
-// The reader's state, shared by every figure: the model shown, the code its decoder
-// receives, the selected inputs and the interpolation position. Views change it only
+// The reader's state, shared by every figure: the model shown (and the VAE last shown,
+// which the beta control picks), the code its decoder receives, the selected inputs and
+// the interpolation position. Views change it only
 // through the setters below and hear of every change through one dispatcher:
 //   'model'  (name, previous)          'latent' (z, previous, source)
 //   'inputs' ()                        'interp' (t)
@@ -13,6 +14,7 @@ export function createState(data) {
   const bus = d3.dispatch('model', 'latent', 'inputs', 'interp');
   const inputs = new Map(data.inputs.map(d => [d.id, d]));
   let model = data.model_order[0];
+  let vae = data.model_order.find(m => data.models[m].variational) ?? model;   // the VAE last shown
   let z = new Array(data.latent_dim).fill(0);
   let selected = [];                              // [{id, colour}], oldest first
   let t = null;                                   // interpolation position, or null
@@ -30,6 +32,8 @@ export function createState(data) {
   const state = {
     data,
     get model() { return model; },
+    /** The VAE last shown: the one the beta control shows chosen, and the toggle returns to. */
+    get vae() { return vae; },
     get z() { return z; },
     get t() { return t; },
     get selected() { return selected; },
@@ -53,6 +57,7 @@ export function createState(data) {
       if (!(name in data.models) || name === model) return;
       const previous = model;
       model = name;
+      if (data.models[name].variational) vae = name;
       bus.call('model', null, model, previous);
       if (t !== null && state.pair()) state.setInterp(t);
       else emitLatent(code.map((v, i) => clamp(v, i)), 'model');
@@ -129,13 +134,25 @@ export function fromHash(hash, data) {
   return out;
 }
 
-/** Applies what fromHash read; returns whether anything was applied. Without a code or an
- * interpolation position, the code is the most recent input's in the model shown. */
+/** Whether what fromHash read says anything about the state (else it is, e.g., a link to a
+ * section of the page). */
+export const hasState = saved => Boolean(saved.model || saved.z || saved.inputs.length);
+
+/**
+ * Makes the state what fromHash read, also on a page already in use: the model (the first
+ * of model_order if none is given), the inputs selected in that order (drawings, never in
+ * the fragment, stay selected) and the code. Without a code or an interpolation position,
+ * the code is the most recent input's in the model shown. Returns hasState(saved).
+ */
 export function restore(state, saved) {
-  if (saved.model) state.setModel(saved.model);
-  for (const id of saved.inputs) state.select(id, true);
+  state.setModel(saved.model ?? state.data.model_order[0]);
+  const ids = state.selected.map(s => s.id).filter(id => state.input(id)?.kind !== 'drawn');
+  let same = 0;                                   // keep the common start (and its colours)
+  while (same < ids.length && ids[same] === saved.inputs[same]) same++;
+  for (const id of ids.slice(same)) state.select(id, false);
+  for (const id of saved.inputs.slice(same)) state.select(id, true);
   if (saved.t !== undefined && state.pair()) state.setInterp(saved.t);
   else if (saved.z) state.setLatent(saved.z, 'url');
   else if (state.current()) state.snap(state.current().id);
-  return Boolean(saved.model || saved.z || saved.inputs.length);
+  return hasState(saved);
 }

@@ -1,6 +1,7 @@
 // "Draw your own": a canvas for a mouse, pen, finger or the keyboard. Each finished stroke
 // (or Enter) hands the drawing to app.useDrawing, which frames it like MNIST, encodes it
-// with both encoders and makes it an input; Clear starts a new drawing.
+// with both encoders and makes it an input; Clear starts a new drawing. One pointer draws
+// at a time, the primary one (a second finger or a palm is ignored); a tap leaves a dot.
 
 const HINT = 'Arrow keys move the pen, Space puts it down or lifts it, Enter uses the drawing, Escape clears.';
 const STEPS = 20;                                 // keyboard pen steps across the pad
@@ -20,31 +21,40 @@ export function createDrawpad(root, app) {
       <span class="ex-pad-hint" aria-hidden="true">draw here</span>
     </div>
     <button type="button" class="ex-clear">Clear</button>
+    <p class="ex-pad-note" role="status"></p>
     <p class="ex-pad-keys" id="${hintId}">${HINT}</p>`;
   const pad = root.querySelector('.ex-pad'), penMark = root.querySelector('.ex-pad-pen');
+  const note = root.querySelector('.ex-pad-note');
   pad.width = pad.height = framing.drawing_size;
   const ink = pad.getContext('2d', { willReadFrequently: true });
   let fresh = true;                               // the next stroke starts a new drawing
   let stroke = null;                              // pointer id of the stroke being drawn
   const key = { x: pad.width / 2, y: pad.height / 2, down: false };
 
-  function begin(px, py) {
+  function begin(px, py) {                        // a dot of the pen's width, where the stroke starts
     root.closest('.explorer')?.classList.add('ex-inked');
-    Object.assign(ink, { lineWidth: framing.pen, lineCap: 'round', lineJoin: 'round', strokeStyle: '#000' });
+    note.textContent = '';
+    Object.assign(ink, { lineWidth: framing.pen, lineCap: 'round', lineJoin: 'round', strokeStyle: '#000', fillStyle: '#000' });
+    ink.beginPath();
+    ink.arc(px, py, framing.pen / 2, 0, 2 * Math.PI);
+    ink.fill();
     ink.beginPath();
     ink.moveTo(px, py);
-    ink.lineTo(px, py);
-    ink.stroke();
   }
   function use() {
     const rgba = ink.getImageData(0, 0, pad.width, pad.height).data;
     const alpha = new Uint8ClampedArray(rgba.length / 4).map((_, k) => rgba[4 * k + 3]);
+    if (!alpha.some(v => v)) {
+      note.textContent = 'The pad is empty: draw something first.';
+      return;
+    }
     app.useDrawing(alpha, pad.width, pad.height, fresh);
     fresh = false;
   }
   function clear() {
     ink.clearRect(0, 0, pad.width, pad.height);
     root.closest('.explorer')?.classList.remove('ex-inked');
+    note.textContent = '';
     fresh = true;
     key.down = false;
     showPen();
@@ -56,7 +66,7 @@ export function createDrawpad(root, app) {
     return [(e.clientX - r.left) * pad.width / r.width, (e.clientY - r.top) * pad.height / r.height];
   };
   pad.addEventListener('pointerdown', e => {
-    if (e.pointerType === 'mouse' && e.button !== 0) return;
+    if (!e.isPrimary || stroke !== null || (e.pointerType === 'mouse' && e.button !== 0)) return;
     e.preventDefault();
     pad.setPointerCapture(e.pointerId);
     stroke = e.pointerId;
@@ -74,6 +84,7 @@ export function createDrawpad(root, app) {
   };
   pad.addEventListener('pointerup', end);
   pad.addEventListener('pointercancel', end);
+  pad.addEventListener('lostpointercapture', end);
 
   // the keyboard: a pen that moves in steps and draws while it is down
   function showPen() {

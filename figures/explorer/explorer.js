@@ -67,8 +67,7 @@ export function createExplorer(root, app, options = {}) {
   const { state, data, nets } = app;
   const DIM = data.latent_dim, SIZE = data.image_size, palette = data.palette;
   const label = m => data.models[m].label;
-  const [first, other] = data.model_order;        // shown by default, and by the toggle
-  let vae = first;                                // the VAE the toggle returns to (beta family)
+  const other = data.model_order[1];              // the model the toggle shows (the AE)
   const $ = q => root.querySelector(q);
   const ns = `.explorer${++instances}`;           // this view's listeners on the dispatcher
   const clipId = `explorer-clip-${instances}`;
@@ -148,10 +147,12 @@ export function createExplorer(root, app, options = {}) {
         d3.select(this).call(d3.axisLeft(y[i]).ticks(5).tickSize(4).tickPadding(3));
       });
     // a click (mouse or pen) anywhere on an axis moves its point there; a finger scrolls
+    // (d3.drag's inline touch-action: none would stop that, so the stylesheet's pan-y rules)
     gTracks.selectAll('rect').data(d3.range(DIM)).join('rect')
       .attr('x', i => x(i) - 14).attr('width', 28)
       .attr('y', opt.margin.top).attr('height', height - opt.margin.top - opt.margin.bottom)
-      .call(drag(false).filter(event => event.type === 'mousedown' && !event.button));
+      .call(drag(false).filter(event => event.type === 'mousedown' && !event.button))
+      .style('touch-action', null);
   }
 
   const path = codes => d3.line()(codes.map((v, i) => [x(i), y[i](v)]));
@@ -171,11 +172,12 @@ export function createExplorer(root, app, options = {}) {
       })
       .attr('data-model', m)
       .style('--line', d => state.colour(d.id))
-      .call(l => l.selectAll('path').attr('d', d => path(d.codes[m])))
-      .call(l => l.select('title').text(d => `${d.name} (${label(m)}); double-click to decode it`))
-      .each(function (d) {   // the VAE's +-2 sigma: where q(z|x) puts most of its samples
-        const sd = d.logvar?.[m]?.map(v => Math.exp(0.5 * v)) ?? [];
-        d3.select(this).select('.ex-sigma').selectAll('line').data(sd).join('line')
+      .each(function (d) {   // each part from the input now bound (a drawing is replaced by each stroke)
+        const line = d3.select(this);
+        line.selectAll('path').attr('d', path(d.codes[m]));
+        line.select('title').text(`${d.name} (${label(m)}); double-click to decode it`);
+        const sd = d.logvar?.[m]?.map(v => Math.exp(0.5 * v)) ?? [];   // the VAE's +-2 sigma
+        line.select('.ex-sigma').selectAll('line').data(sd).join('line')
           .attr('x1', (_, i) => x(i)).attr('x2', (_, i) => x(i))
           .attr('y1', (s, i) => y[i](d.codes[m][i] - 2 * s)).attr('y2', (s, i) => y[i](d.codes[m][i] + 2 * s));
       });
@@ -183,12 +185,17 @@ export function createExplorer(root, app, options = {}) {
       .join(enter => {
         const li = enter.append('li');
         li.append('span').attr('class', 'ex-swatch');
-        li.append('span').attr('class', 'ex-name').text(d => d.name);
+        li.append('span').attr('class', 'ex-name');
         li.append('button').attr('type', 'button').attr('class', 'ex-use').text('decode')
-          .attr('aria-label', d => `Decode ${d.name}`).on('click', (event, d) => state.snap(d.id));
+          .on('click', function () { state.snap(d3.select(this.parentNode).datum().id); });
         return li;
       })
-      .style('--line', d => state.colour(d.id));
+      .style('--line', d => state.colour(d.id))
+      .each(function (d) {
+        const li = d3.select(this);
+        li.select('.ex-name').text(d.name);
+        li.select('.ex-use').attr('aria-label', `Decode ${d.name}`);
+      });
   }
 
   let lastTap = { id: null, time: 0 };
@@ -208,10 +215,11 @@ export function createExplorer(root, app, options = {}) {
     reconPath.attr('d', path(z));
     const h = gHandles.selectAll('g').data(d3.range(DIM)).join(enter => {
       const g = enter.append('g').attr('class', 'ex-handle').call(drag(true));
-      g.append('circle').attr('class', 'ex-grip').attr('r', 20);       // a finger-sized target
-      g.append('circle').attr('r', 7).attr('tabindex', 0).attr('role', 'slider')
+      g.append('circle').attr('class', 'ex-grip').attr('r', 12)     // the target: 24 px, a finger's on touch
+        .attr('tabindex', 0).attr('role', 'slider')
         .attr('aria-orientation', 'vertical').attr('aria-label', i => `Latent ${i + 1}`)
         .on('keydown', onKey);
+      g.append('circle').attr('class', 'ex-dot').attr('r', 7);       // what is seen
       g.append('text').attr('dy', '-0.7em');
       return g;
     });
@@ -291,11 +299,16 @@ export function createExplorer(root, app, options = {}) {
     }, () => {});                                   // no judge, no verdict: the image is there
   }
 
+  function renderControls() {                     // the controls show the state, never a past choice
+    const beta = $('.ex-beta-choice');
+    beta.value = state.model;
+    if (beta.value !== state.model) beta.value = '';   // the AE has no β: choosing any then acts
+    $('.ex-switch').checked = state.model === other;
+  }
+
   function renderModel() {
     root.dataset.model = state.model;
-    if (data.models[state.model].variational) vae = state.model;
-    $('.ex-beta-choice').value = vae;
-    $('.ex-switch').checked = state.model === other;
+    renderControls();
     decodedCanvas.setAttribute('aria-label', `${label(state.model)} decoded image`);
     $('.ex-caption').innerHTML = `What the <b>${label(state.model)}</b>’s decoder makes of the black line`;
     layout();
@@ -309,15 +322,18 @@ export function createExplorer(root, app, options = {}) {
 
   // ---- controls ----
   $('.ex-switch').addEventListener('change', e => {
-    app.switchModel(e.target.checked ? other : vae)
-      .catch(error => { e.target.checked = state.model === other; showError(error); });
+    app.switchModel(e.target.checked ? other : state.vae)
+      .catch(error => { renderControls(); showError(error); });
   });
   if (data.betas) {                               // the beta family, if the build trained one
     $('.ex-beta').hidden = false;
-    d3.select($('.ex-beta-choice')).selectAll('option').data(data.betas.models).join('option')
+    const choice = d3.select($('.ex-beta-choice'));
+    choice.selectAll('option').data(data.betas.models).join('option')
       .attr('value', b => b.name).text(b => d3.format('~g')(b.beta));
+    choice.append('option').attr('value', '').property('disabled', true).property('hidden', true)
+      .text('–');                                 // shown while the AE is: it has no β
     $('.ex-beta-choice').addEventListener('change', e => {
-      app.showVae(e.target.value).catch(error => { e.target.value = vae; showError(error); });
+      app.showVae(e.target.value).catch(error => { renderControls(); showError(error); });
     });
   }
   $('.ex-random').addEventListener('click', () => state.setLatent(state.z.map(() => gauss()), 'random'));

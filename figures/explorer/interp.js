@@ -1,6 +1,8 @@
 // Interpolation: with two inputs selected, a slider walks the black line along the straight
 // line from the older input's code to the newer one's, and a strip shows the decodes
-// along the way for both models, each in its own latent space.
+// along the way for both models (the VAE of the beta chosen, and the AE), each in its own
+// latent space. The slider shows where the line is: its position on the walk, or, once the
+// line has left the walk, the walk's point nearest to it; Home, End and a click always act.
 import { decode } from './models.js';
 import { paint } from './digits.js';
 
@@ -12,37 +14,56 @@ const STEPS = 9;                                  // decodes per model in the st
  */
 export function createInterpolation(root, app) {
   const { state, data, nets } = app;
-  const models = data.model_order;
   root.innerHTML = `
     <label class="ex-interp-label"><span class="ex-interp-ends"></span>
       <input type="range" class="ex-interp-slider" min="0" max="1" step="0.01" value="0" aria-label="Interpolation"></label>
     <div class="ex-strip" role="img"></div>`;
   const slider = root.querySelector('input'), strip = root.querySelector('.ex-strip');
-  const rows = models.map(m => {
-    const row = document.createElement('div');
+  const rows = data.model_order.map(() => {
+    const row = strip.appendChild(document.createElement('div'));
     row.className = 'ex-strip-row';
-    row.innerHTML = `<span class="ex-strip-label">${data.models[m].label}</span>`;
+    const name = row.appendChild(document.createElement('span'));
+    name.className = 'ex-strip-label';
     const cells = Array.from({ length: STEPS }, () => {
       const c = row.appendChild(document.createElement('canvas'));
       c.width = c.height = data.image_size;
       return c;
     });
-    strip.appendChild(row);
-    return { m, cells };
+    return { name, cells, m: null };
   });
-  let drawn = null;
+  let drawn = null, wanted = null;               // the strip drawn, and the one being drawn
+
+  /** The strip's models: model_order with its VAE replaced by the VAE of the beta chosen. */
+  const models = () => data.model_order.map(m => (data.models[m].variational ? state.vae : m));
+
+  /** Where the line is along the walk: t, else the nearest point of the walk (0..1). */
+  function position(pair) {
+    if (state.t !== null) return state.t;
+    const [a, b] = pair.map(d => d.codes[state.model]);
+    if (!a || !b) return 0;
+    const ab = b.map((v, i) => v - a[i]), norm = ab.reduce((s, v) => s + v * v, 0);
+    if (!norm) return 0;
+    const along = state.z.reduce((s, v, i) => s + (v - a[i]) * ab[i], 0) / norm;
+    return Math.min(1, Math.max(0, along));
+  }
 
   function render() {
     const pair = state.pair();
     root.hidden = !pair;
     if (!pair) return;
+    slider.value = position(pair);
+    const shown = models();
+    const key = JSON.stringify([shown, pair.map(d => [d.id, shown.map(m => d.codes[m])])]);
+    if (key === drawn || key === wanted) return mark();
+    wanted = key;
+    const labels = shown.map(m => data.models[m].label);
     root.querySelector('.ex-interp-ends').textContent = `Interpolation: ${pair[0].name} → ${pair[1].name}`;
     strip.setAttribute('aria-label', `Decodes along the straight line from ${pair[0].name} to ${pair[1].name}, ` +
-      `for ${models.map(m => data.models[m].label).join(' and ')}`);
-    if (state.t !== null) slider.value = state.t;
-    const key = pair.map(d => d.id).join('|') + JSON.stringify(pair.map(d => d.codes));
-    if (key === drawn) return mark();
-    Promise.all(models.map(m => nets.get(`${m}-decoder`))).then(decoders => {
+      `for ${labels.join(' and ')}`);
+    rows.forEach((row, r) => { row.m = shown[r]; row.name.textContent = labels[r]; });
+    mark();
+    Promise.all(shown.map(m => nets.get(`${m}-decoder`))).then(decoders => {
+      if (key !== wanted) return;                 // something newer is being drawn
       rows.forEach(({ m, cells }, r) => {
         const [a, b] = pair.map(d => d.codes[m]);
         const codes = cells.map((_, k) => a.map((v, i) => v + (k / (STEPS - 1)) * (b[i] - v)));
@@ -50,8 +71,7 @@ export function createInterpolation(root, app) {
         cells.forEach((c, k) => paint(c, pixels.subarray(k * n, (k + 1) * n)));
       });
       drawn = key;
-      mark();
-    }, () => {});
+    }, () => {});                                 // tried again when the pair or the models change
   }
   function mark() {                               // the cell nearest the black line
     const k = state.t === null ? -1 : Math.round(state.t * (STEPS - 1));
@@ -61,6 +81,13 @@ export function createInterpolation(root, app) {
   }
 
   slider.addEventListener('input', () => state.setInterp(+slider.value));
-  state.on('inputs.interp', render).on('interp.interp', render).on('model.interp', mark);
+  slider.addEventListener('click', () => state.setInterp(+slider.value));   // also where it already was
+  slider.addEventListener('keydown', event => {   // also when the slider already shows that end
+    const end = { Home: 0, End: 1 }[event.key];
+    if (end === undefined) return;
+    event.preventDefault();
+    state.setInterp(end);
+  });
+  for (const kind of ['inputs', 'interp', 'model', 'latent']) state.on(`${kind}.interp`, render);
   render();
 }

@@ -3,7 +3,8 @@
 // The explorer's current code is marked in the map of the model shown ("Current code"),
 // selected inputs are rings in their line colours, and the map is an input too: click or
 // drag to set the code to that point of the plane, hover to see what decodes there, or
-// focus a map and use the arrow keys. The points load when the figure comes near view.
+// focus a map and use the arrow keys. A finger taps a point or drags the marker; a swipe
+// anywhere else scrolls the page. The points load when the figure comes near view.
 // Needs the global `d3`.
 import { decodePca, project, unproject } from './pca.js';
 import { decode } from './models.js';
@@ -46,7 +47,9 @@ export function createMap(root, app, options = {}) {
     const rings = svg.append('g').attr('class', 'map-rings');
     const marker = svg.append('circle').attr('class', 'map-marker').attr('r', 6)
       .attr('role', 'img').attr('aria-label', 'Current code');
-    return { name, pca, box: box.node(), svg, canvas: canvas.node(), axes, rings, marker, width: 0 };
+    const grip = svg.append('circle').attr('class', 'map-grip').attr('r', 22)   // a finger-sized handle
+      .on('touchstart', event => event.preventDefault(), { passive: false });  // a drag, not a scroll
+    return { name, pca, box: box.node(), svg, canvas: canvas.node(), axes, rings, marker, grip, width: 0 };
   });
   const away = d3.select(root).append('p').attr('class', 'map-away').attr('role', 'status');
   const peek = d3.select(root).append('canvas').attr('class', 'map-peek').attr('aria-hidden', 'true')
@@ -126,6 +129,8 @@ export function createMap(root, app, options = {}) {
       plot.marker.attr('cx', plot.x(here[0])).attr('cy', plot.y(here[1]))
         .attr('data-x', here[0]).attr('data-y', here[1])
         .style('display', plot.name === state.model ? null : 'none');
+      plot.grip.attr('cx', plot.x(here[0])).attr('cy', plot.y(here[1]))
+        .style('display', plot.name === state.model ? null : 'none');
       plot.rings.selectAll('circle').data(state.selected, s => s.id).join('circle')
         .attr('r', 5).attr('stroke', s => s.colour)
         .attr('transform', s => {
@@ -143,8 +148,7 @@ export function createMap(root, app, options = {}) {
   }
   let peekFrame = 0;
   function showPeek(plot, event) {
-    const [px, py] = d3.pointer(event, plot.svg.node());
-    const xy = [plot.x.invert(px), plot.y.invert(py)];
+    const xy = at(plot, event);
     cancelAnimationFrame(peekFrame);
     peekFrame = requestAnimationFrame(() => {
       const net = nets.now(`${plot.name}-decoder`);
@@ -156,15 +160,44 @@ export function createMap(root, app, options = {}) {
       peek.hidden = false;
     });
   }
+  /** The plane's point under a pointer event, less the offset of a grab. */
+  function at(plot, event, offset = [0, 0]) {
+    const [px, py] = d3.pointer(event, plot.svg.node());
+    return [plot.x.invert(px + offset[0]), plot.y.invert(py + offset[1])];
+  }
+  // Pointer events, one path for mouse, pen and touch: a mouse or pen button, or a finger on
+  // the marker's grip, drags (the grip without a jump); a finger elsewhere only taps, and
+  // the browser scrolls when it moves (touch-action in the stylesheet). One pointer at a time.
+  let grab = null, tap = null;                    // {id, plot, offset}; {id, x, y}
+  const TAP = 10;                                 // px a tap may move
+  function release(event) {
+    if (grab?.id === event.pointerId) grab = null;
+    if (tap?.id !== event.pointerId) return;
+    const { plot, x, y } = tap;
+    tap = null;
+    if (event.type === 'pointerup' && Math.hypot(event.clientX - x, event.clientY - y) <= TAP) moveTo(plot, at(plot, event));
+  }
   for (const plot of plots) {
-    const at = event => {
-      const [px, py] = d3.pointer(event, plot.svg.node());
-      return [plot.x.invert(px), plot.y.invert(py)];
-    };
     plot.svg
-      .call(d3.drag().filter(event => !event.button && (event.type === 'mousedown' || event.touches?.length === 1))
-        .on('start drag', event => moveTo(plot, at(event.sourceEvent))))
-      .on('pointermove', event => { if (event.pointerType === 'mouse') showPeek(plot, event); })
+      .on('pointerdown', event => {
+        if (!event.isPrimary || event.button !== 0 || grab) return;
+        const onGrip = event.target === plot.grip.node();
+        if (event.pointerType === 'touch' && !onGrip) {
+          tap = { id: event.pointerId, plot, x: event.clientX, y: event.clientY };
+          return;
+        }
+        event.preventDefault();
+        plot.svg.node().focus({ preventScroll: true });
+        plot.svg.node().setPointerCapture(event.pointerId);
+        const [px, py] = d3.pointer(event, plot.svg.node());
+        grab = { id: event.pointerId, offset: onGrip ? [+plot.grip.attr('cx') - px, +plot.grip.attr('cy') - py] : [0, 0] };
+        moveTo(plot, at(plot, event, grab.offset));
+      })
+      .on('pointermove', event => {
+        if (grab?.id === event.pointerId) moveTo(plot, at(plot, event, grab.offset));
+        if (event.pointerType !== 'touch') showPeek(plot, event);
+      })
+      .on('pointerup pointercancel lostpointercapture', release)
       .on('pointerleave', () => { cancelAnimationFrame(peekFrame); peek.hidden = true; })
       .on('keydown', event => {
         const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
