@@ -161,6 +161,19 @@ function linkUrl(app) {
   addEventListener('popstate', apply);
 }
 
+/** The prose's "Show me" buttons: each sets the explorer's state from its fragment (kept in the
+ * history, as a link would) and brings the explorer into view. */
+function showMe(app) {
+  for (const button of document.querySelectorAll('button.show-me[data-state]')) {
+    button.hidden = false;
+    button.addEventListener('click', () => {
+      history.pushState(null, '', `#${button.dataset.state}`);
+      restore(app.state, fromHash(button.dataset.state, app.data));
+      document.getElementById('fig-explorer')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    });
+  }
+}
+
 async function main() {
   const roots = [...document.querySelectorAll('[data-view]')];
   for (const root of roots) say(root, 'Loading the figure…');
@@ -181,6 +194,7 @@ async function main() {
   app.nets.get(`${data.model_order[0]}-decoder`)
     .then(() => app.nets.get(`${data.model_order[1]}-decoder`)).catch(() => {});
   linkUrl(app);
+  showMe(app);
   for (const [k, root] of roots.entries()) {
     try {
       (await views[k])(root, app);

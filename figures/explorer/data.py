@@ -23,3 +23,23 @@ def betas(run, names: list[str], folder: Path) -> dict:
                        for n, m in chosen.items()},
             "inputs": input_codes(chosen, explorer_inputs(x_test, y_test)),
             "probes": probes(chosen, None, x_test[:1], {n: variant_label(b) for n, b in beta.items()})}
+
+
+def context(page: dict, stored: dict | None) -> dict:
+    """The explorer states the prose's "Show me" buttons set (URL fragments, as state.js's
+    toHash writes them), one per invitation: a digit to sweep, a code pushed past the end of
+    its first axis, a walk between two digits of different classes, the stick figure."""
+    data = page["data"]
+    digits = [i for i in data["inputs"] if i["kind"] == "digit"]
+    first = digits[0]
+    other = next(i for i in digits if i["name"].split()[1] != first["name"].split()[1])
+    stranger = next(i for i in data["inputs"] if i["kind"] == "ood" and "stick" in i["id"])
+    model = data["model_order"][0]
+    pushed = [data["models"][model]["axes"][0]["range"][1], *first["codes"][model][1:]]
+    return {"show": {
+        "axes": f"m={model}&in={first['id']}",
+        "dice": f"m={model}",
+        "edges": f"m={model}&z={','.join(map(str, pushed))}&in={first['id']}",
+        "walk": f"m={model}&in={first['id']},{other['id']}&t=0.5",
+        "strangers": f"m={model}&in={stranger['id']}",
+        "draw": f"m={model}"}}
