@@ -16,7 +16,8 @@ export function createInterpolation(root, app) {
   root.innerHTML = `
     <label class="ex-interp-label"><span class="ex-interp-ends"></span>
       <input type="range" class="ex-interp-slider" min="0" max="1" step="0.01" value="0" aria-label="Interpolation"></label>
-    <div class="ex-strip" role="img"></div>`;
+    <div class="ex-strip" role="img"></div>
+    <p class="ex-strip-message" role="status"></p>`;
   const slider = root.querySelector('input'), strip = root.querySelector('.ex-strip');
   const rows = models.map(m => {
     const row = document.createElement('div');
@@ -31,6 +32,7 @@ export function createInterpolation(root, app) {
     return { m, cells };
   });
   let drawn = null;
+  const keyOf = pair => pair && pair.map(d => d.id).join('|') + JSON.stringify(pair.map(d => d.codes));
 
   function render() {
     const pair = state.pair();
@@ -40,18 +42,33 @@ export function createInterpolation(root, app) {
     strip.setAttribute('aria-label', `Decodes along the straight line from ${pair[0].name} to ${pair[1].name}, ` +
       `for ${models.map(m => data.models[m].label).join(' and ')}`);
     if (state.t !== null) slider.value = state.t;
-    const key = pair.map(d => d.id).join('|') + JSON.stringify(pair.map(d => d.codes));
+    const key = keyOf(pair);
     if (key === drawn) return mark();
-    Promise.all(models.map(m => nets.get(`${m}-decoder`))).then(decoders => {
+    const message = root.querySelector('.ex-strip-message');
+    if (!models.every(m => nets.now(`${m}-decoder`))) {
+      message.textContent = 'Loading the decoders…';
+      strip.dataset.loading = 'true';
+    }
+    Promise.allSettled(models.map(m => nets.get(`${m}-decoder`))).then(results => {
+      if (key !== keyOf(state.pair())) return;    // another pair since
+      const failed = [];
       rows.forEach(({ m, cells }, r) => {
+        if (results[r].status === 'rejected') {
+          cells.forEach(c => c.getContext('2d').clearRect(0, 0, c.width, c.height));
+          failed.push(`${results[r].reason.message} Its row of the strip cannot be drawn.`);
+          return;
+        }
         const [a, b] = pair.map(d => d.codes[m]);
         const codes = cells.map((_, k) => a.map((v, i) => v + (k / (STEPS - 1)) * (b[i] - v)));
-        const pixels = decode(decoders[r], codes), n = data.image_size ** 2;
+        const pixels = decode(results[r].value, codes), n = data.image_size ** 2;
         cells.forEach((c, k) => paint(c, pixels.subarray(k * n, (k + 1) * n)));
       });
-      drawn = key;
+      message.textContent = failed.join(' ');
+      strip.dataset.loading = 'false';
+      strip.dataset.error = String(failed.length > 0);
+      drawn = key;                                 // a failed row is tried again for another pair
       mark();
-    }, () => {});
+    });
   }
   function mark() {                               // the cell nearest the black line
     const k = state.t === null ? -1 : Math.round(state.t * (STEPS - 1));
