@@ -185,6 +185,11 @@ function linkUrl(app) {
   return restored;
 }
 
+// On paper the maps print their still (their points load only near view): lazy stills load now.
+const eager = () => document.querySelectorAll('img[loading="lazy"]').forEach(img => { img.loading = 'eager'; });
+addEventListener('beforeprint', eager);
+matchMedia('print').addEventListener('change', event => event.matches && eager());
+
 async function main() {
   const roots = Object.fromEntries(Object.keys(FIGURES).map(id => [id, document.getElementById(id)])
     .filter(([, root]) => root));

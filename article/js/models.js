@@ -137,7 +137,7 @@ export function initBackend({ timeout = 8000 } = {}) {
         reason = `it did not start (${e.message ?? e})`;
       }
       console.warn(`TF.js: WebAssembly backend unavailable (${reason}); using the cpu backend`);
-      if (tf.engine().registryFactory.wasm) tf.removeBackend('wasm');   // forget the start-up that hangs
+      if (tf.findBackendFactory('wasm')) tf.removeBackend('wasm');   // forget the start-up that hangs
       await tf.setBackend('cpu');
       return { name: tf.getBackend(), reason };
     })();
