@@ -244,9 +244,9 @@ def test_scripts_served_as_text_plain_leave_the_stills_in_place(site, tab):
         for figure in ("explorer", "recon"):
             note = tab.locator(f"#fig-{figure} .figure-fallback")
             assert note.is_visible(), figure
-        still = tab.locator("#fig-map img.figure-fallback")
+        still = tab.locator('#fig-map img.static-figure')
         still.scroll_into_view_if_needed()
-        tab.wait_for_function("() => document.querySelector('#fig-map img.figure-fallback').naturalWidth > 0")
+        tab.wait_for_function("() => document.querySelector('#fig-map img.static-figure').naturalWidth > 0")
         assert still.is_visible()
 
 
@@ -299,9 +299,9 @@ def test_print_shows_no_controls_and_complete_figures(site, tab):
             .filter(el => el.checkVisibility()).map(el => el.outerHTML.slice(0, 80))""")
         assert visible == []
         assert not tab.locator("#map").is_visible()
-        tab.wait_for_function("() => document.querySelector('#fig-map img.figure-fallback').naturalWidth > 0",
+        tab.wait_for_function("() => document.querySelector('#fig-map img.static-figure').naturalWidth > 0",
                               timeout=10_000)
-        assert tab.locator("#fig-map img.figure-fallback").is_visible()
+        assert tab.locator('#fig-map img.static-figure').is_visible()
         assert tab.locator(f"{ROOT} .ex-decoded").is_visible()
         assert not tab.locator("#fig-explorer .figure-fallback").is_visible()
         pdf = tab.pdf()
