@@ -55,11 +55,13 @@ export async function checkBytes(bytes, want) {
   }
   if (bytes.byteLength !== want.bytes) {
     return `has ${bytes.byteLength.toLocaleString('en')} bytes where this build made ` +
-      `${want.bytes.toLocaleString('en')}: it is truncated or damaged on the server`;
+      `${want.bytes.toLocaleString('en')}: it is truncated or damaged, or a cache kept it from an earlier build ` +
+      '(then reloading the page helps)';
   }
   const subtle = globalThis.crypto?.subtle;
   if (subtle && hex(await subtle.digest('SHA-256', bytes)) !== want.sha256) {
-    return 'differs from the file this build made (its SHA-256 does not match): it is damaged on the server';
+    return 'differs from the file this build made (its SHA-256 does not match): it is damaged, or a cache kept ' +
+      'it from an earlier build (then reloading the page helps)';
   }
   return null;
 }
