@@ -19,6 +19,7 @@ import http.server
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import sys
@@ -273,7 +274,9 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict) -> None:
     public = {k: ({m: v for m, v in part.items() if m != "history"} if k in MAIN else part)
               for k, part in metrics.items()}
     (stage / "metrics.json").write_text(json.dumps(public, indent=1))
+    build_id = stamp_build(stage)
     context = page_context(public, metrics, data, {k: cfgs[k].to_dict() for k in MAIN}, stage, stored)
+    context["build"] = build_id
     context["scripts"] = SCRIPTS
     context["modules"] = sorted(f"js/{p.name}" for p in (stage / "js").glob("*.js"))
     context["styles"] = sorted(p.name for p in stage.glob("*.css"))
@@ -281,7 +284,44 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict) -> None:
              **{f"figure-{f.name}.html": ("figure.html.j2", {**context, "figure": f.name, "base": "index.html"})
                 for f in figures.FIGURES if f.page and f.stage in stages}}
     for page, html in render(pages, NODE_MODULES).items():
-        (stage / page).write_text(html, encoding="utf-8")
+        (stage / page).write_text(versioned_html(html, build_id), encoding="utf-8")
+
+
+# ---- one build at a time: the page checks every file it fetches against its build ----
+
+CHECKED = ("models/", "data/pca.bin")          # binary files the page checks by size and SHA-256
+LOCAL_TAG = re.compile(r"<(?:script|img|source|link)\b[^>]*>")     # what a page loads (not its links)
+LOCAL_URL = re.compile(r'\b(src|href|srcset)="([^":?#]+)"')
+
+
+def stamp_build(stage: Path) -> str:
+    """Names the build by a hash of the site's content (the HTML, rendered afterwards,
+    aside) and writes what the page checks against it: the id into the JSON files it
+    fetches, the size and SHA-256 of each binary file (TF.js models, map points) into
+    figure-data.json, and `?v=ID` into the JS modules' imports of each other, so that a
+    host that caches by URL never mixes the files of two builds. Returns the id."""
+    files = store.inventory(stage, skip=(store.STAMP,))
+    build_id = digest(*(f"{rel} {f['sha256']}" for rel, f in files.items()))[:12]
+    for rel in ("data/figure-data.json", "data/betas.json"):
+        if (stage / rel).is_file():
+            content = json.loads((stage / rel).read_text())
+            content["build"] = build_id
+            if rel == "data/figure-data.json":
+                content["files"] = {k: v for k, v in files.items() if k.startswith(CHECKED)}
+            (stage / rel).write_text(json.dumps(content, separators=(",", ":")))
+    for module in (stage / "js").glob("*.js"):
+        text = module.read_text(encoding="utf-8")
+        module.write_text(re.sub(r"""(from\s+'\./[\w-]+\.js)'""", rf"\1?v={build_id}'", text), encoding="utf-8")
+    return build_id
+
+
+def versioned_html(html: str, build_id: str) -> str:
+    """Every local file a page loads (scripts, styles, images, preloads) with `?v=ID`."""
+    def url(m: re.Match) -> str:
+        attr, value = m.groups()
+        candidates = (c.strip().partition(" ") for c in value.split(",")) if attr == "srcset" else [(value, "", "")]
+        return f'{attr}="' + ", ".join(f"{u}?v={build_id}{' ' + rest if rest else ''}" for u, _, rest in candidates) + '"'
+    return LOCAL_TAG.sub(lambda tag: LOCAL_URL.sub(url, tag.group(0)), html)
 
 
 # ---- serving ----

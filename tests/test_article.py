@@ -220,7 +220,7 @@ def test_no_dead_links_and_nothing_loaded_from_elsewhere(doc, site):
         if ref.startswith("data:"):
             continue
         assert not re.match(r"(https?:)?//", ref), f"resource from another origin: {ref}"
-        assert (site / ref).is_file(), f"{ref} is not in the site"
+        assert (site / ref.split("?v=")[0]).is_file(), f"{ref} is not in the site"
     meta = [m for m in doc.iter("meta") if m.get("http-equiv") == "Content-Security-Policy"]
     assert [m.get("content") for m in meta] == [CSP]
 
@@ -240,7 +240,7 @@ def test_readers_without_javascript_see_stills_and_no_loading_notes(browser, ser
     page = context.new_page()
     page.goto(server)
     for name in stills + ["ae-topology.svg", "vae-topology.svg", "reparameterisation.svg"]:
-        img = page.locator(f'img[src="img/{name}"]')
+        img = page.locator(f'img[src^="img/{name}?"]')
         img.scroll_into_view_if_needed()
         assert img.is_visible(), name
         assert img.evaluate("el => el.complete && el.naturalWidth") > 0, name
@@ -269,9 +269,9 @@ def test_diagrams_are_legible_on_a_phone(page, server):
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto(server)
     for name in ("ae-topology", "vae-topology", "reparameterisation"):
-        img = page.locator(f'img[src="img/{name}.svg"]')
+        img = page.locator(f'img[src^="img/{name}.svg?"]')
         img.scroll_into_view_if_needed()
-        src = img.evaluate("el => el.currentSrc")
+        src = img.evaluate("el => el.currentSrc").split("?v=")[0]
         assert src.endswith(f"{name}-narrow.svg"), src
         smallest = page.evaluate("""async ([src, width]) => {
             const svg = new DOMParser().parseFromString(await (await fetch(src)).text(), 'image/svg+xml');
@@ -280,9 +280,9 @@ def test_diagrams_are_legible_on_a_phone(page, server):
             return Math.min(...[...svg.querySelectorAll('text')].map(t => size(t))) * scale;
         }""", [src, img.bounding_box()["width"]])
         assert smallest >= 11, (name, smallest)
-    chart = page.locator('#fig-sweep img[src="img/sweep.png"]')     # the sweep's panels, stacked
+    chart = page.locator('#fig-sweep img[src^="img/sweep.png?"]')     # the sweep's panels, stacked
     chart.scroll_into_view_if_needed()
-    assert chart.evaluate("el => el.currentSrc").endswith("img/sweep-narrow.png")
+    assert chart.evaluate("el => el.currentSrc").split("?v=")[0].endswith("img/sweep-narrow.png")
     assert chart.evaluate("el => el.complete && el.naturalHeight > 2 * el.naturalWidth")
 
 
@@ -359,11 +359,11 @@ def test_sweep_figure_renders_and_equals_metrics_json(page, server, site, doc):
             marks = [text(li) for li in td.iter("li")]
             assert len(marks) == DRAWS and all(m == "?" or m in "0123456789" for m in marks)
             (img,) = td.iter("img")
-            assert (site / img.get("src")).is_file()
+            assert (site / img.get("src").split("?v=")[0]).is_file()
             shown.append(img.get("src"))
     assert len(set(shown)) == len(shown)
     page.goto(server)
-    img = page.locator('#fig-sweep img[src="img/sweep.png"]')
+    img = page.locator('#fig-sweep img[src^="img/sweep.png?"]')
     img.scroll_into_view_if_needed()
     assert img.evaluate("el => el.complete && el.naturalWidth") > 600
     strips = page.locator("#sweep-draws img")

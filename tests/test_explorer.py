@@ -40,7 +40,7 @@ def open_page(page, server, wide=False, fragment=""):
                 for axis in m["axes"]:
                     axis["range"] = [-WIDE, WIDE]
             route.fulfill(response=response, json=figs)
-        page.route("**/data/figure-data.json", widen)
+        page.route("**/data/figure-data.json?*", widen)
     page.goto(server + fragment)
     page.wait_for_selector(f"{ROOT}[data-ready='true']", state="attached", timeout=30_000)
     page.locator(ROOT).scroll_into_view_if_needed()
@@ -456,7 +456,7 @@ def test_missing_or_damaged_model_files_are_named(page, server, site):
     damaged = bytearray(shard.read_bytes())
     for k in range(0, len(damaged), 97):
         damaged[k] ^= 0x5A
-    page2.route(f"**/models/vae-decoder/{shard.name}", lambda route: route.fulfill(body=bytes(damaged)))
+    page2.route(f"**/models/vae-decoder/{shard.name}?*", lambda route: route.fulfill(body=bytes(damaged)))
     page2.goto(server)
     page2.wait_for_selector(f"{ROOT}[data-error='true']", state="attached", timeout=30_000)
     message = page2.locator(f"{ROOT} .ex-message").inner_text()

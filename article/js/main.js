@@ -7,14 +7,33 @@
 // (with the wasm backend) right away, the other decoder next, the encoders and the judge
 // when something needs them, the map's points when the map comes near view.
 import { createState, fromHash, hasState, restore, toHash } from './state.js';
-import { encode, initBackend, loadModel } from './models.js';
+import { configure, encode, fetchFile, fetchJson, initBackend, loadModel } from './models.js';
 import { fromBase64 } from './digits.js';
 import { frameLikeMnist } from './framing.js';
 
-async function fetchOk(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url} could not be loaded (HTTP ${response.status})`);
-  return response;
+const BUILD = document.querySelector('meta[name="build"]')?.content || null;       // the build this page is from
+
+/**
+ * Says, once, at the top of the page, that the server now has files of another build than
+ * this page's, and offers the new one (at an address no cache has seen).
+ */
+function siteUpdated(error) {
+  if (document.querySelector('.site-updated')) return;
+  const box = document.createElement('div');
+  box.className = 'site-updated';
+  box.setAttribute('role', 'alert');
+  const p = box.appendChild(document.createElement('p'));
+  p.textContent = 'This site was updated after this page was loaded, so its figures cannot run ' +
+    `on the files the server now has (${error.path}). Load the new version to see them.`;
+  const button = box.appendChild(document.createElement('button'));
+  button.type = 'button';
+  button.textContent = 'Load the new version';
+  button.addEventListener('click', () => {
+    const url = new URL(location.href);
+    url.searchParams.set('fresh', Date.now().toString(36));
+    location.assign(url);
+  });
+  document.body.prepend(box);
 }
 
 function say(root, message, className = 'figure-loading') {
@@ -28,7 +47,10 @@ function say(root, message, className = 'figure-loading') {
 function createNets(data) {
   const loaded = {};
   return {
-    get: name => loadModel(name, data.probes[name]).then(model => (loaded[name] = model)),
+    get: name => loadModel(name, data.probes[name]).then(model => (loaded[name] = model), error => {
+      if (error.updated) siteUpdated(error);
+      throw error;
+    }),
     now: name => loaded[name] ?? null,
   };
 }
@@ -37,7 +59,12 @@ function createApp(data) {
   data.inputs.forEach(d => { d.pixels = fromBase64(d.pixels); });
   const state = createState(data);
   const nets = createNets(data);
+  const events = d3.dispatch('drawing');          // (status: 'reading' | 'done' | 'error', error)
   let drawings = 0, drawing = null, family = null;
+  // The last interaction wins: a result that arrives late (a drawing read by encoders
+  // still loading, a model switch) moves the code only if nothing else moved it meanwhile.
+  let turns = 0, drawnAt = -1;
+  state.on('latent.turns', () => turns++).on('model.turns', () => turns++);
 
   /** Each model's code (and log-variance) of an image (floats in [0, 1]), for `names`. */
   async function encodeAll(floats, names) {
@@ -52,8 +79,9 @@ function createApp(data) {
   }
 
   const app = {
-    state, data, nets, decoded: null,
-    loadPoints: () => fetchOk(data.pca.file).then(r => r.arrayBuffer()),
+    state, data, nets, events, decoded: null,
+    backend: () => initBackend(),   // resolves to {name, reason?}
+    loadPoints: () => fetchFile(data.pca.file),
     /**
      * Shows another model and keeps the picture: the code becomes `code` if given, else the
      * new model's code of what is on screen (an input's own code when the line sits on an
@@ -61,6 +89,7 @@ function createApp(data) {
      */
     async switchModel(name, code) {
       if (name === state.model) return code && state.setLatent(code, 'map');
+      const before = turns;
       if (!code && state.t === null) {
         const on = state.selected.map(s => state.input(s.id))
           .find(d => d.codes[state.model].every((v, i) => Math.abs(v - state.z[i]) < 1e-9));
@@ -69,21 +98,36 @@ function createApp(data) {
           code = encode(await nets.get(`${name}-encoder`), app.decoded.pixels, data.latent_dim).mean;
         }
       }
-      state.setModel(name, code);
+      if (turns === before) state.setModel(name, code);
     },
-    /** A drawing from the pad: framed like MNIST, encoded by every encoder, made an input. */
+    /**
+     * A drawing from the pad: framed like MNIST, encoded by every encoder, made an input.
+     * Never rejects: what goes wrong is told through events ('drawing').
+     */
     async useDrawing(ink, width, height, fresh) {
       const pixels = frameLikeMnist(ink, width, height, { ...data.framing, image_size: data.image_size });
       if (!pixels) return;
       const floats = Float32Array.from(pixels, v => v / 255);
-      const read = await encodeAll(floats, Object.keys(data.models));
+      const before = turns;
+      let read;
+      events.call('drawing', null, 'reading');
+      try {
+        read = await encodeAll(floats, Object.keys(data.models));
+      } catch (error) {
+        events.call('drawing', null, 'error', error);
+        return;
+      }
+      events.call('drawing', null, 'done');
       if (!read.every(([, c]) => c.mean.every(Number.isFinite))) return;
       if (fresh || !drawing) drawing = { id: `drawing-${++drawings}`, name: `drawing ${drawings}`, kind: 'drawn' };
       Object.assign(drawing, { pixels, floats, codes: {}, logvar: {} });
       keep(drawing, read);
       state.addInput({ ...drawing });
       state.select(drawing.id, true);
-      state.snap(drawing.id);
+      if (turns === before || turns === drawnAt) {   // only the drawing's own earlier strokes moved the code
+        state.snap(drawing.id);
+        drawnAt = turns;
+      }
     },
     /**
      * The VAEs trained with other betas (data/betas.json), fetched once: their summaries
@@ -91,7 +135,7 @@ function createApp(data) {
      * the checks of their files.
      */
     loadBetas() {
-      family ??= fetchOk(data.betas.file).then(r => r.json()).then(async extra => {
+      family ??= fetchJson(data.betas.file).then(async extra => {
         Object.assign(data.probes, extra.probes);
         const names = Object.keys(extra.models);
         for (const d of state.inputs) {
@@ -104,7 +148,11 @@ function createApp(data) {
           todo.forEach((d, k) => keep(d, reads[k]));
         }
         Object.assign(data.models, extra.models);  // the explorer can show them; new drawings use them too
-      }).catch(error => { family = null; throw error; });
+      }).catch(error => {
+        family = null;
+        if (error.updated) siteUpdated(error);
+        throw error;
+      });
       return family;
     },
     /** Shows the VAE named `name` (the main one or one of the beta family). */
@@ -140,7 +188,8 @@ function linkUrl(app) {
     push = false;
     quietly(() => restore(state, hasState(saved) ? saved : fallback));
     if (saved.model && !(saved.model in data.models)) {      // one of the beta family: load it, then again
-      app.loadBetas().then(() => { if (location.hash === hash) quietly(() => restore(state, saved)); })
+      const before = state.z;                                // unless the reader moved on meanwhile
+      app.loadBetas().then(() => { if (location.hash === hash && state.z === before) quietly(() => restore(state, saved)); })
         .catch(error => console.warn(error));
     }
   }
@@ -174,22 +223,29 @@ function showMe(app) {
   }
 }
 
+// On paper the maps print their still (their points load only near view): lazy stills load now.
+const eager = () => document.querySelectorAll('img[loading="lazy"]').forEach(img => { img.loading = 'eager'; });
+addEventListener('beforeprint', eager);
+matchMedia('print').addEventListener('change', event => event.matches && eager());
+
 async function main() {
   const roots = [...document.querySelectorAll('[data-view]')];
   for (const root of roots) say(root, 'Loading the figure…');
+  configure({ build: BUILD });
   if (roots.length) initBackend();               // compile the wasm while the data arrives
-  const views = roots.map(root => import(`./${root.dataset.view}.js`)
+  const version = BUILD ? `?v=${BUILD}` : '';
+  const views = roots.map(root => import(`./${root.dataset.view}.js${version}`)
     .then(m => m.default, error => () => { throw error; }));   // a view that cannot load fails in its place
   let data;
   try {
-    data = await (await fetchOk('data/figure-data.json')).json();
+    data = await fetchJson('data/figure-data.json');
   } catch (error) {
     console.error(error);
-    for (const root of roots) {
-      say(root, `${error.message}; readers without JavaScript see a still image instead.`, 'figure-error');
-    }
+    if (error.updated) siteUpdated(error);
+    for (const root of roots) say(root, `${error.message} The figure cannot start.`, 'figure-error');
     return;
   }
+  configure({ build: BUILD, files: data.files });
   const app = createApp(data);
   app.nets.get(`${data.model_order[0]}-decoder`)
     .then(() => app.nets.get(`${data.model_order[1]}-decoder`)).catch(() => {});
@@ -198,6 +254,7 @@ async function main() {
   for (const [k, root] of roots.entries()) {
     try {
       (await views[k])(root, app);
+      root.closest('figure')?.classList.add('figure-started');   // its still, shown until now, goes
     } catch (error) {
       console.error(error);
       say(root, `This figure could not start in this browser (${error.message}). The rest of the article does not need it.`,

@@ -6,60 +6,197 @@
 
 let backendReady = null;
 const loading = new Map();                       // 'vae-decoder' -> Promise<LayersModel>
+let site = { build: null, files: null, base: null };
+const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 
 /**
- * Selects the wasm backend (fastest for these small models), falling back to cpu.
- * Safe to call more than once. Resolves to the backend's name.
- * @param {string} [wasmPath] folder holding the .wasm files (default: the page's lib/)
- * @returns {Promise<string>}
+ * Tells the loader which build the page belongs to: `build` (the id that every file URL
+ * carries as ?v=), `files` ({path: {bytes, sha256}}, the build's list of the binary files
+ * the page fetches) and `base` (the site's address; default: the page's).
  */
-export function initBackend(wasmPath) {
+export function configure({ build = null, files = null, base = null } = {}) {
+  site = { build, files, base };
+}
+
+/** The address of a file of the site, tagged with the build it belongs to. */
+export function siteUrl(path) {
+  const url = new URL(path, site.base ?? document.baseURI);
+  if (site.build) url.searchParams.set('v', site.build);
+  return url.href;
+}
+
+/** A file of the site that could not be used: `path` names it; `updated` is true when the
+ * server has files of another build than the page's. */
+export class LoadError extends Error {
+  constructor(message, path, updated = false) {
+    super(message);
+    Object.assign(this, { name: 'LoadError', path, updated });
+  }
+}
+
+const hex = buffer => Array.from(new Uint8Array(buffer), b => b.toString(16).padStart(2, '0')).join('');
+
+/** Whether bytes start like an HTML page (what many hosts send for a missing file). */
+export function looksLikeHtml(bytes) {
+  const head = new TextDecoder().decode(new Uint8Array(bytes, 0, Math.min(bytes.byteLength, 256)));
+  return /^\s*(<!doctype html|<html|<head|<body|<!--)/i.test(head);
+}
+
+/**
+ * What is wrong with the bytes a server sent for a file, against the build's record of it
+ * ({bytes, sha256}), or null if nothing. The SHA-256 is checked where the browser offers
+ * it (crypto.subtle: https and localhost); the size always.
+ * @returns {Promise<string|null>}
+ */
+export async function checkBytes(bytes, want) {
+  if (!want) return null;
+  if (looksLikeHtml(bytes)) {
+    return 'came back as a web page (HTML) instead of the file: the server has no such file and sent a page in its place';
+  }
+  if (bytes.byteLength !== want.bytes) {
+    return `has ${bytes.byteLength.toLocaleString('en')} bytes where this build made ` +
+      `${want.bytes.toLocaleString('en')}: it is truncated or damaged, or a cache kept it from an earlier build ` +
+      '(then reloading the page helps)';
+  }
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle && hex(await subtle.digest('SHA-256', bytes)) !== want.sha256) {
+    return 'differs from the file this build made (its SHA-256 does not match): it is damaged, or a cache kept ' +
+      'it from an earlier build (then reloading the page helps)';
+  }
+  return null;
+}
+
+/**
+ * Fetches a file of the site (a path like 'models/judge/model.json') and checks it against
+ * the build's list. Rejects with a LoadError that names the file and what is wrong.
+ * @returns {Promise<ArrayBuffer>}
+ */
+export async function fetchFile(path) {
+  let response;
+  try {
+    response = await fetch(siteUrl(path));
+  } catch (e) {
+    throw new LoadError(`${path} could not be fetched (${e.message}).`, path);
+  }
+  if (!response.ok) throw new LoadError(`${path} is missing on the server (HTTP ${response.status}).`, path);
+  const bytes = await response.arrayBuffer();
+  if (site.files && !site.files[path]) throw new LoadError(`${path} is not a file of this build.`, path);
+  const problem = await checkBytes(bytes, site.files?.[path]);
+  if (problem) throw new LoadError(`${path} ${problem}.`, path);
+  return bytes;
+}
+
+/**
+ * Fetches a JSON file that carries the id of the build that made it, and checks that id
+ * against the page's: a host that mixes two builds gets a LoadError with `updated` set.
+ */
+export async function fetchJson(path) {
+  let response;
+  try {
+    response = await fetch(siteUrl(path));
+  } catch (e) {
+    throw new LoadError(`${path} could not be fetched (${e.message}).`, path);
+  }
+  if (!response.ok) throw new LoadError(`${path} is missing on the server (HTTP ${response.status}).`, path);
+  const text = await response.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    const what = looksLikeHtml(new TextEncoder().encode(text).buffer) ? 'a web page (HTML)' : 'something that is not JSON';
+    throw new LoadError(`${path} came back as ${what}: the server does not have the file this page needs.`, path);
+  }
+  if (site.build && json.build !== site.build) {
+    throw new LoadError(`This site was updated after this page was loaded: ${path} belongs to build ` +
+      `${json.build ?? 'unknown'}, the page to build ${site.build}.`, path, true);
+  }
+  return json;
+}
+
+const within = (promise, ms) => Promise.race([promise, new Promise(resolve => setTimeout(() => resolve('timeout'), ms))]);
+
+/**
+ * Starts TF.js on WebAssembly (fastest for these small models), else on plain JavaScript
+ * (the cpu backend). The WebAssembly backend runs single-threaded: its threaded build
+ * needs blob: workers, which the page's Content-Security-Policy forbids (on a host that
+ * sends cross-origin-isolation headers TF.js would pick it and never finish). Start-up
+ * that neither finishes nor fails within `timeout` ms falls back too. Safe to call more
+ * than once. Resolves to {name: 'wasm' | 'cpu', reason?: why not wasm}.
+ * @param {{timeout?: number}} [options]
+ * @returns {Promise<{name: string, reason?: string}>}
+ */
+export function initBackend({ timeout = 8000 } = {}) {
   if (!backendReady) {
     backendReady = (async () => {
+      let reason;
       try {
-        tf.wasm.setWasmPaths(wasmPath ?? new URL('lib/', document.baseURI).href);
-        if (await tf.setBackend('wasm')) {
-          await tf.ready();
-          return tf.getBackend();
-        }
+        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+        tf.wasm.setWasmPaths(Object.fromEntries(WASM_FILES.map(f => [f, siteUrl(`lib/${f}`)])));
+        const ok = await within(tf.setBackend('wasm'), timeout);
+        if (ok === true) return { name: tf.getBackend() };
+        reason = ok === 'timeout' ? `it did not start within ${timeout / 1000} s` : 'it did not start';
       } catch (e) {
-        console.warn('wasm backend unavailable, using cpu:', e);
+        reason = `it did not start (${e.message ?? e})`;
       }
+      console.warn(`TF.js: WebAssembly backend unavailable (${reason}); using the cpu backend`);
+      if (tf.findBackendFactory('wasm')) tf.removeBackend('wasm');   // forget the start-up that hangs
       await tf.setBackend('cpu');
-      await tf.ready();
-      return tf.getBackend();
+      return { name: tf.getBackend(), reason };
     })();
   }
   return backendReady;
 }
 
 /**
- * Loads `name` (e.g. 'vae-decoder', 'judge') from the page's models/ folder once, and
- * checks it against its probe: {input, output, project?} computed by the build, compared
- * within 1e-3 (a decoder's 1,024 outputs as a few weighted sums). Rejects with an Error whose message names the model, its file and what failed.
+ * Loads `name` (e.g. 'vae-decoder', 'judge') from the site's models/ folder once: its
+ * model.json and weight files, each checked against the build's list of files (size and
+ * SHA-256), then the model against its probe: {input, output, project?} computed by the
+ * build, compared within 1e-3 (a decoder's 1,024 outputs as a few weighted sums). Rejects
+ * with a LoadError whose message names the model, the file and what failed; a later call
+ * tries again.
  * @param {string} name
  * @param {{input: number[], output: number[], label: string, project?: boolean}} probe
- * @param {string} [base] folder of the models (default: the page's models/)
  * @returns {Promise<tf.LayersModel>}
  */
-export function loadModel(name, probe, base) {
+export function loadModel(name, probe) {
   if (!loading.has(name)) {
-    const url = new URL(`${name}/model.json`, base ?? new URL('models/', document.baseURI)).href;
-    const path = url.replace(/^.*?(models\/)/, '$1');
+    const dir = `models/${name}`;
     const promise = (async () => {
       await initBackend();
+      const fail = (e, path = e.path ?? `${dir}/model.json`) => {
+        throw new LoadError(`The ${probe.label} could not be loaded: ${e.message}`, path, e.updated);
+      };
+      let spec, weights;
+      try {
+        const text = new TextDecoder().decode(await fetchFile(`${dir}/model.json`));
+        try {
+          spec = JSON.parse(text);
+        } catch {
+          throw new LoadError(`${dir}/model.json is not a model description (not JSON).`, `${dir}/model.json`);
+        }
+        const paths = spec.weightsManifest.flatMap(group => group.paths);
+        weights = await Promise.all(paths.map(p => fetchFile(`${dir}/${p}`)));
+      } catch (e) {
+        fail(e);
+      }
+      const all = new Uint8Array(weights.reduce((n, w) => n + w.byteLength, 0));
+      weights.reduce((at, w) => { all.set(new Uint8Array(w), at); return at + w.byteLength; }, 0);
       let model;
       try {
-        model = await tf.loadLayersModel(url);
+        model = await tf.loadLayersModel(tf.io.fromMemory({
+          modelTopology: spec.modelTopology,
+          weightSpecs: spec.weightsManifest.flatMap(group => group.weights),
+          weightData: all.buffer,
+        }));
       } catch (e) {
-        throw new Error(`The ${probe.label} could not be loaded from ${path} (${e.message}).`);
+        fail(new Error(`${dir} does not make a model (${e.message}).`));
       }
       const out = run(model, probe.input);
       const got = probe.project ? projections(out, probe.output.length) : Array.from(out);
       const diff = Math.max(...got.map((v, i) => Math.abs(v - probe.output[i])));
       if (!(diff <= 1e-3)) {
-        throw new Error(`The ${probe.label} in ${path} is damaged: it does not compute what the ` +
-          `build's model computes (off by ${diff.toPrecision(2)}).`);
+        throw new LoadError(`The ${probe.label} in ${dir} is damaged: it does not compute what the ` +
+          `build's model computes (off by ${diff.toPrecision(2)}).`, `${dir}/model.json`);
       }
       return model;
     })();

@@ -53,6 +53,7 @@ const markup = label => `
     <canvas class="ex-decoded"></canvas>
     <figcaption class="ex-caption"></figcaption>
     <p class="ex-verdict"></p>
+    <p class="ex-backend"></p>
   </figure>
   <p class="ex-live visually-hidden" aria-live="polite"></p>
   <p class="ex-message" role="status"></p>`;
@@ -78,7 +79,18 @@ export function createExplorer(root, app, options = {}) {
   decodedCanvas.width = decodedCanvas.height = SIZE;
   const svg = d3.select($('.ex-plot'));
   const axes = () => data.models[state.model].axes;
-  let decoded = null, frame = 0, settle = 0;
+  let decoded = null, frame = 0, settle = 0, broken = null;
+  const messages = new Map();                     // what is loading or failed, by source
+
+  /** Shows (or, with no text, clears) the message of one source: 'decoder', 'switch', 'drawing'. */
+  function tell(source, text, error = false) {
+    if (text) messages.set(source, { text, error });
+    else messages.delete(source);
+    const all = [...messages.values()];
+    $('.ex-message').textContent = all.map(m => m.text).join(' ');
+    root.dataset.error = String(all.some(m => m.error));
+    root.dataset.loading = String(all.some(m => !m.error));
+  }
 
   // ---- input panel ----
   function renderThumbs() {
@@ -265,9 +277,20 @@ export function createExplorer(root, app, options = {}) {
       frame = 0;
       const net = nets.now(`${state.model}-decoder`);
       if (!net) {
-        nets.get(`${state.model}-decoder`).then(requestDecode, showError);
+        if (broken === state.model) return;        // tried again when the reader comes back to it
+        tell('decoder', `Loading the ${label(state.model)}’s decoder…`);
+        const wanted = state.model;
+        nets.get(`${wanted}-decoder`).then(requestDecode, error => {
+          if (wanted !== state.model) return;      // the reader has moved on to another model
+          broken = wanted;
+          decodedCanvas.getContext('2d').clearRect(0, 0, SIZE, SIZE);
+          decoded = app.decoded = null;
+          $('.ex-verdict').textContent = '';
+          tell('decoder', `${error.message} The decoded image cannot be shown.`, true);
+        });
         return;
       }
+      tell('decoder', null);
       const pixels = decode(net, state.z);
       decoded = { model: state.model, z: state.z, pixels };
       app.decoded = decoded;
@@ -280,6 +303,7 @@ export function createExplorer(root, app, options = {}) {
 
   function readDecoded() {
     const shown = decoded;
+    if (!nets.now('judge')) $('.ex-verdict').textContent = 'The judge is loading…';
     nets.get('judge').then(judge => {
       if (shown !== decoded) return;
       const probs = classify(judge, shown.pixels);
@@ -296,7 +320,13 @@ export function createExplorer(root, app, options = {}) {
         .find(d => d && d.codes[shown.model].every((c, i) => Math.abs(c - shown.z[i]) < 1e-9));
       $('.ex-live').textContent = `${label(shown.model)} decoder: ` +
         `${snapped ? `the reconstruction of ${snapped.name}; ` : ''}the judge ${verdict}.`;
-    }, () => {});                                   // no judge, no verdict: the image is there
+    }, error => {                                   // no judge, no verdict: the image is there
+      if (shown !== decoded) return;
+      const v = $('.ex-verdict');
+      v.textContent = `No reading of this image: ${error.message}`;
+      v.dataset.digit = '';
+      v.dataset.recognisable = '';
+    });
   }
 
   function renderControls() {                     // the controls show the state, never a past choice
@@ -316,14 +346,27 @@ export function createExplorer(root, app, options = {}) {
 
   function showError(error) {
     console.warn('latent explorer:', error);
-    root.dataset.error = 'true';
-    $('.ex-message').textContent = `${error.message} The decoded image cannot be shown.`;
+    tell('switch', `${error.message} The model shown stays as it was.`, true);
   }
+
+  // ---- loading: the backend, and drawings read by the encoders ----
+  app.backend().then(({ name, reason }) => {
+    root.dataset.backend = name;
+    $('.ex-backend').textContent = name === 'wasm' ? 'The models run in your browser: TF.js on WebAssembly.'
+      : `The models run in your browser: TF.js on plain JavaScript (its ${name} backend), slower, ` +
+        `because WebAssembly ${reason}.`;
+  });
+  app.events.on(`drawing${ns}`, (status, error) => {
+    if (status === 'reading') tell('drawing', nets.now(`${state.model}-encoder`) ? null : 'Loading the encoders to read your drawing…');
+    else if (status === 'error') tell('drawing', `${error.message} Your drawing cannot be read.`, true);
+    else tell('drawing', null);
+  });
 
   // ---- controls ----
   $('.ex-switch').addEventListener('change', e => {
     app.switchModel(e.target.checked ? other : state.vae)
-      .catch(error => { renderControls(); showError(error); });
+      .then(() => tell('switch', null), error => showError(error))
+      .finally(renderControls);
   });
   if (data.betas) {                               // the beta family, if the build trained one
     $('.ex-beta').hidden = false;
@@ -333,7 +376,8 @@ export function createExplorer(root, app, options = {}) {
     choice.append('option').attr('value', '').property('disabled', true).property('hidden', true)
       .text('–');                                 // shown while the AE is: it has no β
     $('.ex-beta-choice').addEventListener('change', e => {
-      app.showVae(e.target.value).catch(error => { renderControls(); showError(error); });
+      app.showVae(e.target.value).then(() => tell('switch', null), error => showError(error))
+        .finally(renderControls);
     });
   }
   $('.ex-random').addEventListener('click', () => state.setLatent(state.z.map(() => gauss()), 'random'));
@@ -344,7 +388,7 @@ export function createExplorer(root, app, options = {}) {
   });
 
   state.on(`latent${ns}`, () => { renderRecon(); requestDecode(); })
-    .on(`model${ns}`, () => { renderModel(); requestDecode(); })
+    .on(`model${ns}`, () => { broken = null; renderModel(); requestDecode(); })
     .on(`inputs${ns}`, () => { renderThumbs(); renderLines(); });
 
   // ---- start ----

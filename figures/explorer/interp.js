@@ -17,7 +17,8 @@ export function createInterpolation(root, app) {
   root.innerHTML = `
     <label class="ex-interp-label"><span class="ex-interp-ends"></span>
       <input type="range" class="ex-interp-slider" min="0" max="1" step="0.01" value="0" aria-label="Interpolation"></label>
-    <div class="ex-strip" role="img"></div>`;
+    <div class="ex-strip" role="img"></div>
+    <p class="ex-strip-message" role="status"></p>`;
   const slider = root.querySelector('input'), strip = root.querySelector('.ex-strip');
   const rows = data.model_order.map(() => {
     const row = strip.appendChild(document.createElement('div'));
@@ -62,16 +63,31 @@ export function createInterpolation(root, app) {
       `for ${labels.join(' and ')}`);
     rows.forEach((row, r) => { row.m = shown[r]; row.name.textContent = labels[r]; });
     mark();
-    Promise.all(shown.map(m => nets.get(`${m}-decoder`))).then(decoders => {
+    const message = root.querySelector('.ex-strip-message');
+    if (!shown.every(m => nets.now(`${m}-decoder`))) {
+      message.textContent = 'Loading the decoders…';
+      strip.dataset.loading = 'true';
+    }
+    Promise.allSettled(shown.map(m => nets.get(`${m}-decoder`))).then(results => {
       if (key !== wanted) return;                 // something newer is being drawn
+      const failed = [];
       rows.forEach(({ m, cells }, r) => {
+        if (results[r].status === 'rejected') {
+          cells.forEach(c => c.getContext('2d').clearRect(0, 0, c.width, c.height));
+          failed.push(`${results[r].reason.message} Its row of the strip cannot be drawn.`);
+          return;
+        }
         const [a, b] = pair.map(d => d.codes[m]);
         const codes = cells.map((_, k) => a.map((v, i) => v + (k / (STEPS - 1)) * (b[i] - v)));
-        const pixels = decode(decoders[r], codes), n = data.image_size ** 2;
+        const pixels = decode(results[r].value, codes), n = data.image_size ** 2;
         cells.forEach((c, k) => paint(c, pixels.subarray(k * n, (k + 1) * n)));
       });
-      drawn = key;
-    }, () => {});                                 // tried again when the pair or the models change
+      message.textContent = failed.join(' ');
+      strip.dataset.loading = 'false';
+      strip.dataset.error = String(failed.length > 0);
+      drawn = failed.length ? null : key;          // a failed row is tried again on the next change
+      wanted = null;
+    });
   }
   function mark() {                               // the cell nearest the black line
     const k = state.t === null ? -1 : Math.round(state.t * (STEPS - 1));

@@ -27,11 +27,20 @@ export function createRecon(root, app) {
       <span class="recon-sigma"></span>
       <div class="recon-samples" role="img" aria-label="Decodes of codes drawn from the ${label(variational)}'s q(z|x)"></div>
     </div>
-    <p class="recon-empty">Select an input in the explorer above to see it here.</p>`;
+    <p class="recon-empty">Select an input in the explorer above to see it here.</p>
+    <p class="recon-message" role="status"></p>`;
   const canvases = [...root.querySelectorAll('canvas')];
   canvases.forEach(c => { c.width = c.height = data.image_size; });
   const samples = root.querySelector('.recon-samples');
   let shown = null;
+  const problems = new Map();                     // model (or 'samples') -> message
+
+  function tell(key, text) {
+    if (text) problems.set(key, text);
+    else problems.delete(key);
+    root.querySelector('.recon-message').textContent = [...problems.values()].join(' ');
+    root.dataset.error = String(problems.size > 0);
+  }
 
   function render() {
     const d = state.current();
@@ -40,15 +49,25 @@ export function createRecon(root, app) {
     shown = d;
     root.querySelector('.recon-name').textContent = `Input: ${d.name}`;
     paint(canvases[0], d.pixels, 255);
-    models.forEach((m, k) => nets.get(`${m}-decoder`).then(net => {
-      if (shown !== d) return;
-      const probs = decode(net, d.codes[m]);
-      paint(canvases[k + 1], probs);
-      const nats = crossEntropy(d.pixels, probs, data.image_size, data.framing.mnist_size);
+    models.forEach((m, k) => {
       const cell = root.querySelector(`[data-model="${m}"] .recon-nats`);
-      cell.textContent = `${nats.toFixed(1)} nats`;
-      cell.dataset.value = nats;
-    }, () => {}));
+      if (!nets.now(`${m}-decoder`)) cell.textContent = 'loading…';
+      nets.get(`${m}-decoder`).then(net => {
+        if (shown !== d) return;
+        tell(m, null);
+        const probs = decode(net, d.codes[m]);
+        paint(canvases[k + 1], probs);
+        const nats = crossEntropy(d.pixels, probs, data.image_size, data.framing.mnist_size);
+        cell.textContent = `${nats.toFixed(1)} nats`;
+        cell.dataset.value = nats;
+      }, error => {
+        if (shown !== d) return;
+        canvases[k + 1].getContext('2d').clearRect(0, 0, data.image_size, data.image_size);
+        cell.textContent = 'not available';
+        delete cell.dataset.value;
+        tell(m, `${error.message} Its reconstruction cannot be shown.`);
+      });
+    });
     const sd = d.logvar?.[variational]?.map(v => Math.exp(0.5 * v));
     root.querySelector('.recon-sigma').textContent = sd
       ? `σ per latent value: ${sd.map(s => s.toFixed(3)).join(', ')} (the prior's is 1)` : '';
@@ -69,7 +88,8 @@ export function createRecon(root, app) {
         paint(c, pixels.subarray(k * n, (k + 1) * n));
         return c;
       }));
-    }, () => {});
+      tell('samples', null);
+    }, error => tell('samples', `${error.message} No samples can be drawn.`));
   });
   state.on('inputs.recon', render);
   render();
