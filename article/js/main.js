@@ -210,14 +210,15 @@ function linkUrl(app) {
   addEventListener('popstate', apply);
 }
 
-/** The prose's "Show me" buttons: each sets the explorer's state from its fragment (kept in the
- * history, as a link would) and brings the explorer into view. */
+/** The prose's "Show me" buttons: each sets the explorer's state from its fragment, as a link
+ * to it would (one history entry), and brings the explorer into view. */
 function showMe(app) {
   for (const button of document.querySelectorAll('button.show-me[data-state]')) {
     button.hidden = false;
     button.addEventListener('click', () => {
-      history.pushState(null, '', `#${button.dataset.state}`);
-      restore(app.state, fromHash(button.dataset.state, app.data));
+      const hash = `#${button.dataset.state}`;
+      if (location.hash === hash) restore(app.state, fromHash(hash, app.data));   // again: no hashchange
+      else location.hash = hash;                 // one history entry, applied by linkUrl
       document.getElementById('fig-explorer')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
     });
   }

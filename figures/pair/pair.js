@@ -12,7 +12,7 @@ function markup(dim, models, batch) {
   const sliders = Array.from({ length: dim }, (_, i) => `
     <label class="pair-value"><span>z<sub>${i + 1}</sub></span>
       <input type="range" min="${-LIMIT}" max="${LIMIT}" step="0.01" value="0" aria-label="Shared code value ${i + 1}">
-      <output>0.00</output></label>`).join('');
+      <span class="pair-number" aria-hidden="true">0.00</span></label>`).join('');
   const panels = models.map(m => `
     <div class="pair-panel" data-model="${m.name}">
       <canvas class="pair-canvas" role="img" aria-label="${m.label} decoded image of the shared code"></canvas>
@@ -43,7 +43,7 @@ export default function createPair(root, app) {
   const BATCH = Number(root.dataset.batch);     // codes per roll of many, set by the markup
   root.innerHTML = markup(DIM, models, BATCH);
   const inputs = [...root.querySelectorAll('input[type=range]')];
-  const outputs = [...root.querySelectorAll('.pair-value output')];
+  const outputs = [...root.querySelectorAll(".pair-number")];
   const tally = Object.fromEntries(models.map(m => [m.name, { ok: 0, n: 0 }]));
   for (const canvas of root.querySelectorAll('canvas')) canvas.width = canvas.height = SIZE;
   const clip = (name, z) => z.map((v, i) => Math.min(Math.max(v, data.models[name].axes[i].range[0]),
@@ -57,7 +57,7 @@ export default function createPair(root, app) {
 
   async function draw() {
     const z = code(), ticket = ++pending;
-    outputs.forEach((o, i) => { o.value = z[i].toFixed(2); });
+    outputs.forEach((o, i) => { o.textContent = z[i].toFixed(2); });
     const [judge, ...decoders] = await Promise.all([nets.get('judge'), ...models.map(m => nets.get(`${m.name}-decoder`))]);
     if (ticket !== pending) return;                         // a newer code is on its way
     models.forEach((m, k) => {

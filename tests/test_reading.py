@@ -1,0 +1,92 @@
+"""How the article reads (issue: major revision): a figure that puts both models in the
+reader's hands on the first screen, a short abstract, and "Show me" buttons that set the
+explorer's state and bring it into view. On the tiny build, in Chromium."""
+from __future__ import annotations
+
+import json
+import re
+
+import html5lib
+from playwright.sync_api import expect
+
+NUMBER = re.compile(r"\d[\d,.]*")
+
+
+def test_the_abstract_is_short_and_light_on_numbers(site):
+    doc = html5lib.parse((site / "index.html").read_text(), treebuilder="etree", namespaceHTMLElements=False)
+    abstract = next(el for el in doc.iter() if el.get("id") == "abstract")
+    text = " ".join("".join(abstract.itertext()).split())
+    words = len(re.findall(r"[A-Za-z][\w'’-]*", text))
+    assert words <= 150, (words, text)
+    assert len(NUMBER.findall(text)) <= 3, NUMBER.findall(text)
+
+
+def test_both_models_are_in_hand_on_the_first_screen(page, server, site):
+    """At 1280x900 the opening figure's first control is within 1.5 screens; one code goes to
+    both decoders, each canvas named for its model; Roll 100 keeps a tally per model that
+    matches what the judge reads (counts of 100 each, never above)."""
+    data = json.loads((site / "data" / "figure-data.json").read_text())
+    page.goto(server)
+    first = page.get_by_role("slider", name="Shared code value 1")
+    expect(first).to_be_visible(timeout=30_000)
+    assert page.evaluate("scrollY") == 0
+    assert first.bounding_box()["y"] < 1.5 * 900
+    for m in data["model_order"]:
+        label = data["models"][m]["label"]
+        expect(page.get_by_role("img", name=f"{label} decoded image of the shared code", exact=True)).to_be_visible()
+    readings = page.locator(".pair-reading")
+    expect(readings.first).not_to_be_empty(timeout=30_000)
+    page.get_by_role("button", name="Roll 100").click()
+    tally = page.locator("#pair").get_by_role("status")
+    expect(tally).to_contain_text("of 100", timeout=30_000)
+    counts = re.findall(r"(\w+) (\d+) of (\d+)", tally.text_content())
+    assert [c[0] for c in counts] == [data["models"][m]["label"] for m in data["model_order"]]
+    assert all(int(n) == 100 and 0 <= int(k) <= 100 for _, k, n in counts)
+    page.get_by_role("button", name="Roll 100").click()
+    expect(tally).to_contain_text("of 200", timeout=30_000)
+    # moving a shared value redraws both decodes from the same code
+    before = page.evaluate("() => [...document.querySelectorAll('.pair-canvas')].map(c => c.toDataURL())")
+    first.focus()
+    page.keyboard.press("End")
+    expect(page.locator(".pair-number").first).to_have_text("3.00")
+    page.wait_for_timeout(300)
+    after = page.evaluate("() => [...document.querySelectorAll('.pair-canvas')].map(c => c.toDataURL())")
+    assert all(a != b for a, b in zip(before, after))
+    assert not page.errors and not page.foreign
+
+
+def test_show_me_buttons_set_the_explorer_and_bring_it_into_view(page, server, site):
+    doc = html5lib.parse((site / "index.html").read_text(), treebuilder="etree", namespaceHTMLElements=False)
+    invitations = [li for li in doc.iter("li") if (li.get("id") or "").startswith("try-")]
+    assert len(invitations) >= 5
+    for li in invitations:                       # every invitation has its button
+        assert any(b.get("class") == "show-me" for b in li.iter("button")), li.get("id")
+    page.goto(server)
+    page.wait_for_selector("#explorer[data-ready='true']", state="attached", timeout=30_000)
+    buttons = page.get_by_role("button", name=re.compile(r"^Show me"))
+    assert buttons.count() == len(invitations)
+    for k in range(buttons.count()):
+        button = buttons.nth(k)
+        wanted = button.get_attribute("data-state")
+        button.click()
+        page.wait_for_timeout(900)               # the smooth scroll
+        params = dict(part.split("=", 1) for part in wanted.split("&"))
+        shown = dict(part.split("=", 1) for part in page.evaluate("location.hash")[1:].split("&"))
+        assert {k: shown.get(k) for k in params if k != "z"} == {k: v for k, v in params.items() if k != "z"}
+        top = page.evaluate("document.getElementById('fig-explorer').getBoundingClientRect().top")
+        assert -5 <= top < 300, (wanted, top)
+        state = page.evaluate("""() => { const s = window.latentExplorer.state;
+            return {model: s.model, inputs: s.selected.map(x => x.id), z: s.z, t: s.t}; }""")
+        assert state["model"] == params["m"]
+        assert state["inputs"] == (params["in"].split(",") if "in" in params else [])
+        if "z" in params:
+            assert state["z"] == [float(v) for v in params["z"].split(",")]
+        if "t" in params:
+            assert state["t"] == float(params["t"])
+        page.evaluate("scrollTo(0, 0)")
+    page.go_back()                               # the buttons' states are in the history
+    page.wait_for_timeout(500)
+    before = dict(p.split("=", 1) for p in buttons.nth(buttons.count() - 2).get_attribute("data-state").split("&"))
+    state = page.evaluate("() => ({model: latentExplorer.state.model, inputs: latentExplorer.state.selected.map(x => x.id)})")
+    assert state == {"model": before["m"], "inputs": before["in"].split(",") if "in" in before else []}
+    assert not page.errors and not page.foreign
