@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -131,6 +132,22 @@ class Cache:
             shutil.rmtree(tmp, ignore_errors=True)
         self.log(f"{name}: made in {time.perf_counter() - start:.0f} s")
         return final, True
+
+
+def unwritable(folder: Path) -> str | None:
+    """Why the build could not write in `folder` (or make it, if missing), or None if it can.
+    It tries: in `folder`, or in the nearest folder above it that exists, it makes and
+    removes an empty folder, since permission bits tell nothing about a read-only mount,
+    and nothing at all for root."""
+    folder = Path(folder).absolute()
+    there = next(p for p in (folder, *folder.parents) if p.exists() or p.is_symlink())
+    if not there.is_dir():
+        return f"{there} is a file, not a folder"
+    try:   # named like the build's other temporary files, so that a leftover gets removed
+        os.rmdir(tempfile.mkdtemp(prefix=".write-check.", suffix=f".{os.getpid()}.tmp", dir=there))
+    except OSError as e:
+        return f"{e.strerror or e}" + ("" if there == folder else f" in {there}")
+    return None
 
 
 def check_out(out: Path, protected: dict[str, Path]) -> None:
