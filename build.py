@@ -137,11 +137,13 @@ def build(args, check=lambda: None) -> dict:
     stage.mkdir(parents=True)
     (stage / store.STAMP).write_text(store.STAMP_TEXT)   # so that a stale one can be cleaned
     try:
-        assemble(stage, stages, cfgs)
-        store.publish(stage, out, check)
+        with store.writing_in(out.parent):
+            assemble(stage, stages, cfgs)
+            store.publish(stage, out, check)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    (cache.folder / "last-build.json").write_text(json.dumps(report, indent=1))
+    with store.writing_in(cache.folder):
+        (cache.folder / "last-build.json").write_text(json.dumps(report, indent=1))
     log(f"site ready in {out}")
     return report
 

@@ -13,6 +13,8 @@ No torch here: a build that only re-renders imports nothing heavy.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -124,14 +126,31 @@ class Cache:
         tmp.mkdir()
         start = time.perf_counter()
         try:
-            make(tmp)
-            (tmp / MANIFEST).write_text(json.dumps({"files": inventory(tmp)}, indent=0))
+            with writing_in(self.folder):
+                make(tmp)
+                (tmp / MANIFEST).write_text(json.dumps({"files": inventory(tmp)}, indent=0))
             self.check()                              # an interrupted build keeps nothing
             os.replace(tmp, final)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         self.log(f"{name}: made in {time.perf_counter() - start:.0f} s")
         return final, True
+
+
+@contextlib.contextmanager
+def writing_in(folder: Path):
+    """Makes an OSError raised inside name `folder` when it names no file, or names the
+    source of a copy that found the disk full, so that the line reporting it says where."""
+    try:
+        yield
+    except shutil.Error as e:                 # copytree's list of (source, destination, reason)
+        first = str(e.args[0][0][2]) if e.args and isinstance(e.args[0], list) and e.args[0] else str(e)
+        code = re.match(r"\[Errno (\d+)\] ([^:]+)", first)
+        raise (OSError(int(code[1]), code[2], str(folder)) if code else OSError(first)) from None
+    except OSError as e:
+        if not e.filename or e.errno in (errno.ENOSPC, errno.EDQUOT):
+            e.filename = str(folder)
+        raise
 
 
 def unwritable(folder: Path) -> str | None:
@@ -142,7 +161,7 @@ def unwritable(folder: Path) -> str | None:
     folder = Path(folder).absolute()
     there = next(p for p in (folder, *folder.parents) if p.exists() or p.is_symlink())
     if not there.is_dir():
-        return f"{there} is a file, not a folder"
+        return f"{there} is not a folder"
     try:   # named like the build's other temporary files, so that a leftover gets removed
         os.rmdir(tempfile.mkdtemp(prefix=".write-check.", suffix=f".{os.getpid()}.tmp", dir=there))
     except OSError as e:

@@ -20,8 +20,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import numpy as np
-
 from .config import PAD, REPO
 from .errors import UserError
 
@@ -129,8 +127,10 @@ def locate_archives(data_dir: Path) -> dict[str, Path]:
     return found
 
 
-def read_idx(path: Path, magic: int) -> np.ndarray:
-    """An IDX file (big-endian header, then unsigned bytes) from its .gz archive."""
+def read_idx(path: Path, magic: int):
+    """An IDX file (big-endian header, then unsigned bytes) from its .gz archive, as an
+    array. (numpy is imported here, as torch is below: build.py's checks use this module.)"""
+    import numpy as np
     try:
         with gzip.open(path, "rb") as f:
             data = f.read()
@@ -146,8 +146,9 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
     return np.frombuffer(data, np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
-def _pad(images: np.ndarray):
+def _pad(images):
     """(N, 28, 28) uint8 -> (N, 1, 32, 32) float32 tensor in [0, 1], zero border."""
+    import numpy as np
     import torch
     x = np.zeros((len(images), 1, images.shape[1] + 2 * PAD, images.shape[2] + 2 * PAD), np.float32)
     x[:, 0, PAD:-PAD, PAD:-PAD] = images / np.float32(255)
@@ -157,6 +158,7 @@ def _pad(images: np.ndarray):
 def load_mnist(data_dir: Path, train_limit: int = 0, test_limit: int = 0):
     """Returns (x_train, y_train, x_test, y_test); x: (N, 1, 32, 32) float32 in [0, 1],
     y: (N,) int64 labels. A limit of 0 keeps every image."""
+    import numpy as np
     import torch
     paths = locate_archives(Path(data_dir))
     arrays = {name: read_idx(path, ARCHIVES[name][1]) for name, path in paths.items()}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import shutil
 
 FOLDER_FLAGS = "--out, --ckpt-dir and --cache-dir"
 
@@ -15,11 +14,7 @@ class UserError(Exception):
 def file_problem(e: OSError) -> str:
     """One line for an OSError met while the build reads or writes a file: the file, what
     went wrong, and the fix."""
-    if isinstance(e, shutil.Error) and e.args and isinstance(e.args[0], list) and e.args[0]:
-        _, dst, why = e.args[0][0]            # copytree collects (src, dst, reason) per file
-        return (f"the build could not copy to {dst} ({why}): check the free space and the "
-                f"permissions there, or choose other folders with {FOLDER_FLAGS}")
-    where = f"{e.filename}" if e.filename else "a file"
+    where = e.filename or "a file or folder"
     what = e.strerror or str(e)
     if e.errno in (errno.ENOSPC, errno.EDQUOT):
         fix = "free some space on that disk, or choose other folders with " + FOLDER_FLAGS
