@@ -54,10 +54,10 @@ def warm_copy(tiny_build, tmp_path: Path, drop: str = "") -> tuple[Path, Path]:
 
 # ---- 8. folders the build cannot write ----
 
-def in_namespace(script: str, *args, timeout: float = 300) -> subprocess.CompletedProcess:
+def in_namespace(script: str, *args, timeout: float = 300, env=None) -> subprocess.CompletedProcess:
     """`sh -c SCRIPT ARGS` in a user and mount namespace of its own, as its root."""
     return subprocess.run(["unshare", "-rm", "sh", "-c", script, "sh", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env=env)
 
 
 @functools.cache
@@ -125,6 +125,24 @@ def test_folder_that_cannot_be_made_is_refused_at_once(place, tmp_path, mnist_di
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"] and blocker.read_text() == "keep"
 
 
+def test_no_writable_temporary_folder_is_refused_at_once(tmp_path, mnist_dir):
+    """The libraries keep caches in the temporary folder (matplotlib's, Keras's and torch's
+    when the home folder cannot take them): on a machine where none can be written (every
+    candidate read-only, and the current folder too) that is refused at once, naming TMPDIR."""
+    needs_namespace()
+    work = tmp_path / "work"
+    work.mkdir()
+    script = ('w=$1; shift; for d in /tmp /var/tmp /usr/tmp; do [ ! -d $d ] || mount --bind -o ro $d $d || exit 9; done; '
+              'mount -t tmpfs tmpfs "$w" && cd /proc && exec "$@" --out "$w/out" --ckpt-dir "$w/ckpt" --cache-dir "$w/cache"')
+    env = {k: v for k, v in os.environ.items() if k not in ("TMPDIR", "TEMP", "TMP")}
+    start = time.monotonic()
+    proc = in_namespace(script, work, sys.executable, REPO / "build.py", "--data-dir", mnist_dir, *TINY,
+                        env=env, timeout=60)
+    line = one_error_line(proc)
+    assert time.monotonic() - start < 1
+    assert "temporary folder" in line and "TMPDIR" in line, line
+
+
 def test_read_only_data_folder_is_fine(tiny_build, tmp_path, mnist_dir):
     """The build only reads the data folder: mounted read-only, MNIST is read from it and the
     site published."""
@@ -136,6 +154,17 @@ def test_read_only_data_folder_is_fine(tiny_build, tmp_path, mnist_dir):
                            "--ckpt-dir", ckpt, "--cache-dir", cache, *TINY)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"loading MNIST from {data}" in proc.stderr and "figures: made" in proc.stderr
+    assert (tmp_path / "out" / "index.html").is_file()
+
+
+def test_read_only_checkpoints_are_fine_when_all_are_there(tiny_build, tmp_path, mnist_dir):
+    """Checkpoints are only written when a model is trained: a read-only folder holding every
+    checkpoint the build needs (shared from elsewhere, say) is used as it is."""
+    needs_namespace()
+    ckpt, cache = warm_copy(tiny_build, tmp_path)
+    proc = build_read_only(ckpt, ckpt, tmp_path, "--data-dir", mnist_dir, "--out", tmp_path / "out",
+                           "--ckpt-dir", ckpt, "--cache-dir", cache, *TINY)
+    assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "out" / "index.html").is_file()
 
 
