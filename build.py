@@ -23,6 +23,7 @@ import re
 import shutil
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,7 +31,7 @@ import figures
 import store
 from training.config import (DATA_ENV, MODELS, PALETTE, REPO, SWEEP_BETAS, SWEEP_DIMS, JudgeConfig, ModelArgs,
                              TrainConfig, digest, families, source_digest)
-from training.errors import UserError
+from training.errors import UserError, file_problem
 
 NODE_MODULES = REPO / "node_modules"
 # What the page needs from npm, as (source under node_modules, destination under lib/).
@@ -130,11 +131,13 @@ def build(args, check=lambda: None) -> dict:
     stage.mkdir(parents=True)
     (stage / store.STAMP).write_text(store.STAMP_TEXT)   # so that a stale one can be cleaned
     try:
-        assemble(stage, stages, cfgs)
-        store.publish(stage, out, check)
+        with store.writing_in(out.parent):
+            assemble(stage, stages, cfgs)
+            store.publish(stage, out, check)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    (cache.folder / "last-build.json").write_text(json.dumps(report, indent=1))
+    with store.writing_in(cache.folder):
+        (cache.folder / "last-build.json").write_text(json.dumps(report, indent=1))
     log(f"site ready in {out}")
     return report
 
@@ -324,6 +327,38 @@ def versioned_html(html: str, build_id: str) -> str:
     return LOCAL_TAG.sub(lambda tag: LOCAL_URL.sub(url, tag.group(0)), html)
 
 
+def check_writable(args, out: Path) -> None:
+    """Refuses at once (UserError) a folder the build will write in but cannot: the one
+    that holds --out (the new site is assembled there and swapped in), --out itself, the
+    cache, the checkpoints (unless each is there and none is retrained), the data folder
+    when MNIST is to be downloaded into it, and the temporary folder (libraries' caches).
+    The data folder is otherwise only read, and may be read-only."""
+    from training.data import needs_download
+    cfgs, _ = configs(args)
+    ckpt, cache, data = Path(args.ckpt_dir), Path(args.cache_dir), Path(args.data_dir)
+    places = [(out.parent, f"{out.parent}, where --out {out} is assembled and swapped in",
+               "make it writable, or pass --out a folder in a writable place"),
+              (cache, f"the cache folder {cache.absolute()}", "make it writable, or pass --cache-dir a writable folder")]
+    if out.is_dir():
+        places.append((out, f"--out {out}", "make it writable, or choose another --out"))
+    if args.retrain or not all((ckpt / c.checkpoint_name()).is_file() for c in cfgs.values()):
+        places.append((ckpt, f"the checkpoint folder {ckpt.absolute()}",
+                       "make it writable, or pass --ckpt-dir a writable folder"))
+    if needs_download(data):
+        places.append((data, f"the data folder {data.absolute()}", "MNIST is downloaded there when its archives "
+                       f"are missing: pass --data-dir (or set {DATA_ENV}) to the folder holding the four archives, "
+                       f"or make it writable"))
+    for folder, what, fix in places:
+        problem = store.unwritable(folder)
+        if problem:
+            raise UserError(f"cannot write in {what} ({problem}): {fix}")
+    try:
+        tempfile.gettempdir()                 # tries TMPDIR, /tmp, /var/tmp and the current folder
+    except OSError as e:
+        raise UserError(f"no temporary folder can be written ({e.strerror or e}): set TMPDIR to a "
+                        f"writable folder") from None
+
+
 # ---- serving ----
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -473,24 +508,29 @@ def main(argv=None) -> int:
     out = Path(args.out).resolve()
     start, checked = time.perf_counter(), False
     try:
-        store.check_out(out, {"the repository": REPO, "the data folder": Path(args.data_dir),
-                              "the checkpoint folder": Path(args.ckpt_dir),
-                              "the cache folder": Path(args.cache_dir)})
-        checked = True
-        server = open_server(out, args.port) if args.serve else None
-        store.recover(out)
-        build(args, interrupts.check)
-        interrupts.check()
+        try:
+            store.check_out(out, {"the repository": REPO, "the data folder": Path(args.data_dir),
+                                  "the checkpoint folder": Path(args.ckpt_dir),
+                                  "the cache folder": Path(args.cache_dir)})
+            check_writable(args, out)
+            checked = True
+            server = open_server(out, args.port) if args.serve else None
+            store.recover(out)
+            build(args, interrupts.check)
+            interrupts.check()
+        finally:
+            if checked:
+                store.recover(out)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:       # a write that failed all the same (a full disk, say): what was made is
+        print(f"error: {file_problem(e)}", file=sys.stderr)   # removed, what was there is kept
         return 2
     except KeyboardInterrupt:
         print(f"\ninterrupted: nothing was published; the previous site in {out}, the checkpoints "
               f"and the cache are intact", file=sys.stderr)
         return 128 + (interrupts.seen or signal.SIGINT)
-    finally:
-        if checked:
-            store.recover(out)
     log(f"build took {time.perf_counter() - start:.1f} s")
     if server:
         serve(server, out)

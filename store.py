@@ -13,11 +13,14 @@ No torch here: a build that only re-renders imports nothing heavy.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
 import re
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -123,14 +126,47 @@ class Cache:
         tmp.mkdir()
         start = time.perf_counter()
         try:
-            make(tmp)
-            (tmp / MANIFEST).write_text(json.dumps({"files": inventory(tmp)}, indent=0))
+            with writing_in(self.folder):
+                make(tmp)
+                (tmp / MANIFEST).write_text(json.dumps({"files": inventory(tmp)}, indent=0))
             self.check()                              # an interrupted build keeps nothing
             os.replace(tmp, final)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         self.log(f"{name}: made in {time.perf_counter() - start:.0f} s")
         return final, True
+
+
+@contextlib.contextmanager
+def writing_in(folder: Path):
+    """Makes an OSError raised inside name `folder` when it names no file, or names the
+    source of a copy that found the disk full, so that the line reporting it says where."""
+    try:
+        yield
+    except shutil.Error as e:                 # copytree's list of (source, destination, reason)
+        first = str(e.args[0][0][2]) if e.args and isinstance(e.args[0], list) and e.args[0] else str(e)
+        code = re.match(r"\[Errno (\d+)\] ([^:]+)", first)
+        raise (OSError(int(code[1]), code[2], str(folder)) if code else OSError(first)) from None
+    except OSError as e:
+        if not e.filename or e.errno in (errno.ENOSPC, errno.EDQUOT):
+            e.filename = str(folder)
+        raise
+
+
+def unwritable(folder: Path) -> str | None:
+    """Why the build could not write in `folder` (or make it, if missing), or None if it can.
+    It tries: in `folder`, or in the nearest folder above it that exists, it makes and
+    removes an empty folder, since permission bits tell nothing about a read-only mount,
+    and nothing at all for root."""
+    folder = Path(folder).absolute()
+    there = next(p for p in (folder, *folder.parents) if p.exists() or p.is_symlink())
+    if not there.is_dir():
+        return f"{there} is not a folder"
+    try:   # named like the build's other temporary files, so that a leftover gets removed
+        os.rmdir(tempfile.mkdtemp(prefix=".write-check.", suffix=f".{os.getpid()}.tmp", dir=there))
+    except OSError as e:
+        return f"{e.strerror or e}" + ("" if there == folder else f" in {there}")
+    return None
 
 
 def check_out(out: Path, protected: dict[str, Path]) -> None:

@@ -4,16 +4,21 @@ The archives are read from a folder the user names (`--data-dir` or the MNIST_DI
 environment variable), checked against their published MD5 sums and parsed straight
 from the gzip stream: nothing is unpacked to disk, so nothing is ever written next to
 the archives or left behind in a temporary folder. Only when the folder is the
-project's own `data/` and the archives are missing do we let torchvision download
-them (which needs internet).
+project's own `data/` and archives are missing are they downloaded, from torchvision's
+MNIST mirrors (which needs internet), each checked before it is kept: a failed or cut
+short download is reported as such and leaves no file behind.
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
+import http.client
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
-
-import numpy as np
 
 from .config import PAD, REPO
 from .errors import UserError
@@ -35,17 +40,80 @@ def _find_archive(data_dir: Path, name: str) -> Path | None:
     return None
 
 
-def locate_archives(data_dir: Path) -> dict[str, Path]:
-    """Paths of the four MNIST archives in `data_dir`, verified; UserError if not usable."""
+def needs_download(data_dir: Path) -> bool:
+    """True if archives are missing from the project's own data/, the one folder the
+    build downloads them into."""
     data_dir = Path(data_dir)
+    return (data_dir.resolve() == DEFAULT_DATA_DIR.resolve()
+            and any(_find_archive(data_dir, name) is None for name in ARCHIVES))
+
+
+def _fetch(url: str, dest: Path, md5: str, timeout: float) -> str | None:
+    """Downloads `url` to `dest` if it arrives whole and matches `md5`; else says what
+    happened, in a few words, and leaves nothing behind."""
+    host = urllib.parse.urlsplit(url).netloc
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    try:
+        got, size = hashlib.md5(), 0
+        with urllib.request.urlopen(url, timeout=timeout) as response, open(tmp, "wb") as f:
+            for block in iter(lambda: response.read(1 << 20), b""):
+                f.write(block)
+                got.update(block)
+                size += len(block)
+            announced = response.headers.get("Content-Length", "")
+        if announced.isdigit() and size < int(announced):
+            return f"{host} stopped after {size} of {announced} bytes"
+        if got.hexdigest() != md5:
+            return f"{host} sent a file that does not match its published MD5 (cut short or altered)"
+        os.replace(tmp, dest)
+        return None
+    except urllib.error.HTTPError as e:
+        hint = " (a proxy or firewall refusing?)" if e.code in (403, 407) else ""
+        return f"{host} answered {e.code} {e.reason}{hint}"
+    except urllib.error.URLError as e:
+        return f"{host} could not be reached ({getattr(e.reason, 'strerror', None) or e.reason}; offline?)"
+    except (TimeoutError, ConnectionError, http.client.HTTPException) as e:
+        return f"the download from {host} broke off ({getattr(e, 'strerror', None) or e})"
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def download(data_dir: Path, mirrors: list[str] | None = None, timeout: float = 30) -> None:
+    """Downloads the archives missing from `data_dir` into data_dir/MNIST/raw/ (where
+    torchvision keeps them), trying each of `mirrors` (torchvision's by default) in turn;
+    UserError in one line naming what each mirror did, when one cannot be had."""
+    if mirrors is None:
+        from torchvision.datasets import MNIST
+        mirrors = MNIST.mirrors
+    folder = Path(data_dir) / "MNIST" / "raw"
+    made = [d for d in (folder, folder.parent, Path(data_dir)) if not d.exists()]
+    for name, (md5, _) in ARCHIVES.items():
+        if _find_archive(Path(data_dir), name) is not None:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        failures = []
+        for mirror in mirrors:
+            failure = _fetch(mirror + name, folder / name, md5, timeout)
+            if failure is None:
+                break
+            failures.append(failure)
+        else:
+            for d in made:                   # the folders made for nothing
+                with contextlib.suppress(OSError):
+                    d.rmdir()
+            raise UserError(
+                f"MNIST archive {name} could not be downloaded into {folder}: {'; '.join(failures)}. "
+                f"Fix the connection, or fetch the four archives yourself and pass --data-dir (or set "
+                f"MNIST_DIR) to their folder")
+
+
+def locate_archives(data_dir: Path) -> dict[str, Path]:
+    """Paths of the four MNIST archives in `data_dir`, verified; UserError if not usable.
+    The project's own data/ receives a download of what it misses."""
+    data_dir = Path(data_dir)
+    if needs_download(data_dir):
+        download(data_dir)
     found = {name: _find_archive(data_dir, name) for name in ARCHIVES}
-    if None in found.values() and data_dir.resolve() == DEFAULT_DATA_DIR.resolve():
-        try:  # only the project's own data/ may receive a download
-            from torchvision.datasets import MNIST
-            MNIST(str(data_dir), train=True, download=True)
-        except Exception:
-            pass
-        found = {name: _find_archive(data_dir, name) for name in ARCHIVES}
     missing = [name for name, path in found.items() if path is None]
     if missing:
         raise UserError(
@@ -59,8 +127,10 @@ def locate_archives(data_dir: Path) -> dict[str, Path]:
     return found
 
 
-def read_idx(path: Path, magic: int) -> np.ndarray:
-    """An IDX file (big-endian header, then unsigned bytes) from its .gz archive."""
+def read_idx(path: Path, magic: int):
+    """An IDX file (big-endian header, then unsigned bytes) from its .gz archive, as an
+    array. (numpy is imported here, as torch is below: build.py's checks use this module.)"""
+    import numpy as np
     try:
         with gzip.open(path, "rb") as f:
             data = f.read()
@@ -76,8 +146,9 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
     return np.frombuffer(data, np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
-def _pad(images: np.ndarray):
+def _pad(images):
     """(N, 28, 28) uint8 -> (N, 1, 32, 32) float32 tensor in [0, 1], zero border."""
+    import numpy as np
     import torch
     x = np.zeros((len(images), 1, images.shape[1] + 2 * PAD, images.shape[2] + 2 * PAD), np.float32)
     x[:, 0, PAD:-PAD, PAD:-PAD] = images / np.float32(255)
@@ -87,6 +158,7 @@ def _pad(images: np.ndarray):
 def load_mnist(data_dir: Path, train_limit: int = 0, test_limit: int = 0):
     """Returns (x_train, y_train, x_test, y_test); x: (N, 1, 32, 32) float32 in [0, 1],
     y: (N,) int64 labels. A limit of 0 keeps every image."""
+    import numpy as np
     import torch
     paths = locate_archives(Path(data_dir))
     arrays = {name: read_idx(path, ARCHIVES[name][1]) for name, path in paths.items()}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import errno
 import os
 import sys
 import warnings
@@ -151,6 +152,7 @@ def export_models(models: dict[str, Autoencoder], judge: Judge | None, out_dir: 
 
 
 def _export(keras, tfjs, models: dict[str, Autoencoder], judge: Judge | None, out_dir: Path) -> None:
+    import tensorflow as tf
     # the reference outputs and the weights in float32 on the CPU (no TF32 on GPUs)
     models = {name: copy.deepcopy(model).cpu() for name, model in models.items()}
     judge = None if judge is None else copy.deepcopy(judge).cpu()
@@ -175,4 +177,9 @@ def _export(keras, tfjs, models: dict[str, Autoencoder], judge: Judge | None, ou
         for layer, values in weights:
             twin.get_layer(layer).set_weights(values)
         _check(folder, twin, _np(want), _np(x))
-        tfjs.converters.save_keras_model(twin, str(out_dir / folder), quantization_dtype_map={WEIGHT_DTYPE: True})
+        try:
+            tfjs.converters.save_keras_model(twin, str(out_dir / folder), quantization_dtype_map={WEIGHT_DTYPE: True})
+        except (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError) as e:
+            # how tf.io.gfile reports a write that failed: a full disk, or a folder it may not write
+            code = errno.ENOSPC if isinstance(e, tf.errors.ResourceExhaustedError) else errno.EACCES
+            raise OSError(code, os.strerror(code), str(out_dir / folder)) from None

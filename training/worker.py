@@ -21,6 +21,7 @@ def main(lane: dict) -> None:
     from .config import CONFIGS
     from .data import load_mnist
     from .checkpoints import save_checkpoint
+    from .errors import UserError
     from .train import train, train_judge
     torch.set_num_threads(lane["threads"])
     torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False   # float32 on a GPU too
@@ -37,13 +38,20 @@ def main(lane: dict) -> None:
                                          lane["progress"], lane["position"])
         else:
             model, metrics = train(config, x_train, x_test, device, log, lane["progress"], lane["position"])
-        save_checkpoint(model, metrics, config, Path(job["path"]))
+        try:
+            save_checkpoint(model, metrics, config, Path(job["path"]))
+        except RuntimeError as e:            # how torch's writer reports a write that failed
+            raise UserError(f"the checkpoint {job['path']} could not be written ({str(e).splitlines()[0]}): "
+                            f"check the free space there, and run the build again") from None
 
 
 if __name__ == "__main__":
-    from .errors import UserError
+    from .errors import UserError, file_problem
     try:
         main(json.loads(sys.argv[1]))
     except UserError as e:
         print(e, flush=True)
+        sys.exit(2)
+    except OSError as e:                     # a checkpoint that could not be written (a full disk, say)
+        print(file_problem(e), flush=True)
         sys.exit(2)
