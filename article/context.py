@@ -116,6 +116,8 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         "fitted_evener": s["ae_fitted"]["class_entropy"] > s["ae_prior"]["class_entropy"] + EVENER,
         "vae_evener": s["vae_prior"]["class_entropy"] > s["ae_prior"]["class_entropy"] + EVENER,
         "even_entropy": math.log(10),            # nats of ten equally common digits
+        # the judge is sure of more than CLOSE of the noise images or of some model's far decodes
+        "judge_fooled_often": max(public["judge_fooled"]["noise"], *public["judge_fooled"]["far"].values()) > CLOSE,
     }
     return {**figs, "metrics": public, "history": {k: metrics[k].get("history", []) for k in MODELS},
             "data": {k: v for k, v in data.items() if k != "inputs"}, "inputs": data["inputs"],

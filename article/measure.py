@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from training.config import IMAGE_SIZE, LABELS, LATENT_DIM, MNIST_SIZE, MODELS, PAD, TITLES
-from training.evaluation import axis_ranges, axis_summary, encode, fitted_normal, measure_all, sig, spread
+from training.evaluation import (axis_ranges, axis_summary, encode, fitted_normal, judge_on_non_digits, measure_all,
+                                 sig, spread)
 from training.inputs import BOX, HIRES, INK, PEN, ood_images
 from training.judge import THRESHOLD
 
@@ -131,6 +132,7 @@ def measure(run) -> dict:
     numbers["sigma"] = {"median": round(float(np.median(sigma)), 4),
                         "per_axis": sig(np.median(sigma, 0)), "prior": 1.0}
     numbers["spread"] = {m: spread(codes[m], ranges[m]) for m in MODELS}
+    numbers["judge_fooled"] = judge_on_non_digits(models, run.judge, ranges, IMAGE_SIZE, PAD, run.seed)
     framing = {"mnist_size": MNIST_SIZE, "box": BOX, "drawing_size": HIRES, "pen": PEN, "ink": INK}
     data = {"latent_dim": LATENT_DIM, "image_size": IMAGE_SIZE, "framing": framing,
             "model_order": list(MODELS), "models": per_model, "inputs": inputs,

@@ -90,3 +90,17 @@ def test_show_me_buttons_set_the_explorer_and_bring_it_into_view(page, server, s
     state = page.evaluate("() => ({model: latentExplorer.state.model, inputs: latentExplorer.state.selected.map(x => x.id)})")
     assert state == {"model": before["m"], "inputs": before["in"].split(",") if "in" in before else []}
     assert not page.errors and not page.foreign
+
+
+def test_the_judges_mistakes_on_non_digits_are_measured_and_shown(site):
+    """The build shows the judge noise and far-out decodes and the article states how often it
+    is sure of them, with the build's numbers."""
+    from article.render import percent
+    metrics = json.loads((site / "metrics.json").read_text())
+    fooled = metrics["judge_fooled"]
+    assert fooled["images"] > 0 and set(fooled["far"]) == {"vae", "ae"}
+    doc = html5lib.parse((site / "index.html").read_text(), treebuilder="etree", namespaceHTMLElements=False)
+    shown = {el.get("data-key"): "".join(el.itertext()) for el in doc.iter() if el.get("data-key")}
+    assert shown["fooled-noise"] == percent(fooled["noise"])
+    for m in ("vae", "ae"):
+        assert 0 <= fooled["far"][m] <= 1 and shown[f"fooled-far-{m}"] == percent(fooled["far"][m])

@@ -32,6 +32,8 @@ PAIRS = 1000          # test pairs for midpoints
 EDGE_CODES = 500      # test codes pushed to the edges
 MIXTURE = 10          # components of the mixture of normals fitted to the codes
 MIXTURE_FIT = 10_000  # codes the mixture is fitted to
+NON_DIGITS = 1000     # noise images, and far decodes per model, shown to the judge
+FAR = 2.0             # far codes: each value at this many times the end of its axis
 
 
 @torch.no_grad()
@@ -201,6 +203,24 @@ def reconstruction(model, judge, test_codes: np.ndarray, labels: np.ndarray) -> 
     probs = read(judge, decode(model, test_codes))
     return {"accuracy": round(float((probs.argmax(1) == labels).mean()), 4),
             "recognisable": round(float((probs.max(1) >= THRESHOLD).mean()), 4)}
+
+
+def judge_on_non_digits(models: dict, judge, ranges: dict, image_size: int, pad: int, seed: int = 0,
+                        n: int = NON_DIGITS) -> dict:
+    """How often the judge is sure (at least THRESHOLD) of images that show no digit: `n`
+    images of uniform noise in the digit's 28x28 square, and per model `n` decodes of codes
+    far beyond its training codes (each value at FAR times the end of its axis, with a random
+    sign). A share of recognisable images can contain such mistakes; these are their rates."""
+    rng = np.random.default_rng([seed, 17])
+    noise = np.zeros((n, 1, image_size, image_size), np.float32)
+    noise[:, :, pad:-pad, pad:-pad] = rng.random((n, 1, image_size - 2 * pad, image_size - 2 * pad))
+    sure = lambda images: round(float((read(judge, images).max(1) >= THRESHOLD).mean()), 4)   # noqa: E731
+    far = {}
+    for m, model in models.items():
+        ends = np.abs(ranges[m]).max(1)                                      # (D,)
+        z = FAR * ends * rng.choice([-1.0, 1.0], (n, len(ends)))
+        far[m] = sure(decode(model, z))
+    return {"noise": sure(torch.from_numpy(noise)), "far": far, "images": n, "far_factor": FAR}
 
 
 def within(values: np.ndarray, codes: np.ndarray) -> list[float]:
