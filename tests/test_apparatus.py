@@ -175,10 +175,24 @@ def colours(page, selector):
     }""", selector)
 
 
+DIGITS = ("#explorer canvas[aria-label*='decoded']", "#fig-dice .image-grid img")   # drawn pixels
+
+
+def shots(page) -> list[bytes]:
+    out = []
+    for selector in DIGITS:
+        el = page.locator(selector).first
+        el.scroll_into_view_if_needed()
+        out.append(el.screenshot(animations="disabled"))
+    return out
+
+
 def test_dark_scheme_follows_the_system_and_keeps_the_digits(page, server):
-    page.emulate_media(color_scheme="dark")
     open_article(page, server)
     page.wait_for_selector("#explorer[data-ready='true']", state="attached", timeout=30_000)
+    light = shots(page)
+    page.emulate_media(color_scheme="dark")
+    assert shots(page) == light                          # digits and decoded images keep every pixel
     ink, ground = colours(page, "main p")
     assert luminance(ground) < 0.05 and luminance(ink) > 0.6
     assert contrast(ink, ground) >= 7
