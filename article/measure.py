@@ -72,12 +72,13 @@ def as_bytes(img: torch.Tensor) -> str:
 
 def explorer_inputs(x_test, y_test) -> list[dict]:
     """The explorer's inputs: DIGITS_PER_CLASS test digits of each class, then the shapes the
-    models never saw; each {id, name, kind, image (1, 1, 32, 32)}."""
+    models never saw; each {id, name, kind, image (1, 1, 32, 32)}. A digit's name says which
+    test image it is (its index in MNIST's test set, from 0), so no two inputs share a name."""
     inputs = []
     y = y_test.numpy()
     for digit in range(10):
         for idx in np.flatnonzero(y == digit)[:DIGITS_PER_CLASS]:
-            inputs.append({"id": f"digit-{digit}-{idx}", "name": f"digit {digit}", "kind": "digit",
+            inputs.append({"id": f"digit-{digit}-{idx}", "name": f"digit {digit}, test #{idx}", "kind": "digit",
                            "image": x_test[idx:idx + 1]})
     for name, (label, img) in ood_images().items():
         inputs.append({"id": name, "name": label, "kind": "ood",

@@ -3,8 +3,9 @@
 Templates write math with the `tex` filter (`{{ "a^2" | tex }}` inline,
 `{{ "a^2" | tex(display=True) }}` for a display block). Each call leaves a
 placeholder; after rendering, all formulas go to KaTeX in one Node process and the
-placeholders are replaced with KaTeX's HTML, so the page needs no JavaScript to show
-its math (only katex.min.css and its fonts).
+placeholders are replaced with KaTeX's output, so the page needs no JavaScript to show
+its math (only katex.min.css and its fonts). KaTeX writes each formula twice: as HTML for
+the eye and as MathML (with the TeX source as its annotation) for screen readers.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ _KATEX_JS = """
 const katex = require('katex');
 const items = JSON.parse(require('fs').readFileSync(0, 'utf8'));
 const out = items.map(([tex, display]) =>
-  katex.renderToString(tex, {displayMode: display, throwOnError: true, output: 'html'}));
+  katex.renderToString(tex, {displayMode: display, throwOnError: true, output: 'htmlAndMathml'}));
 process.stdout.write(JSON.stringify(out));
 """
 

@@ -207,7 +207,7 @@ export function loadModel(name, probe) {
 }
 
 /** Fixed weighted sums of a flat output, p_j = sum_k out_k sin((k + 1)(j + 1)), as the
- * build computes them (training/figure_data.py: projections). */
+ * build computes them (article/measure.py: projections). */
 function projections(out, n) {
   return Array.from({ length: n }, (_, j) => out.reduce((s, v, k) => s + v * Math.sin((k + 1) * (j + 1)), 0));
 }

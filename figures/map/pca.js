@@ -1,5 +1,5 @@
 // The maps' two dimensions: each model's codes projected onto its first two principal
-// components. No DOM: tested in Node against the Python side (training/figure_data.py).
+// components. No DOM: tested in Node against the Python side (figures/map/data.py).
 
 /**
  * Decodes data/pca.bin: per model, x/y of every point quantised to `levels` steps over that

@@ -1,0 +1,32 @@
+// Tables and display formulas wider than the screen scroll sideways inside their own box.
+// While one does, it says so (a hint above it, through the data-scrolls attribute and the
+// stylesheet) and can be scrolled from the keyboard: it takes focus as a named region.
+const BOXES = '.table-wrap, .katex-display';
+
+function labelOf(box) {
+  if (box.matches('.katex-display')) return 'Formula';
+  const table = box.querySelector('table');
+  const caption = table?.caption?.textContent.trim().replace(/\s+/g, ' ').split('. ').slice(0, 2).join('. ');
+  return table?.getAttribute('aria-label') ?? caption ?? 'Table';
+}
+
+function update(box) {
+  const scrolls = box.scrollWidth > box.clientWidth + 1;
+  if (scrolls === box.hasAttribute('data-scrolls')) return;
+  if (scrolls) {
+    box.setAttribute('data-scrolls', '');
+    box.tabIndex = 0;
+    box.setAttribute('role', 'region');
+    box.setAttribute('aria-label', `${labelOf(box)} (scrolls sideways)`);
+  } else {
+    for (const a of ['data-scrolls', 'tabindex', 'role', 'aria-label']) box.removeAttribute(a);
+  }
+}
+
+const observer = new ResizeObserver(entries => entries.forEach(e => update(e.target)));
+for (const box of document.querySelectorAll(BOXES)) {
+  update(box);
+  observer.observe(box);
+  const table = box.querySelector('table');
+  if (table) observer.observe(table);        // a table that grows (images loading) may start to scroll
+}
