@@ -282,7 +282,7 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict) -> None:
     context["build"] = build_id
     context["scripts"] = SCRIPTS
     context["modules"] = sorted(f"js/{p.name}" for p in (stage / "js").glob("*.js"))
-    context["styles"] = sorted(p.name for p in stage.glob("*.css"))
+    context["styles"] = list(site_files(".css"))   # the article's first, then the figures' in their order
     pages = {"index.html": ("index.html.j2", {**context, "base": ""}),
              **{f"figure-{f.name}.html": ("figure.html.j2", {**context, "figure": f.name, "base": "index.html"})
                 for f in figures.FIGURES if f.page and f.stage in stages}}
