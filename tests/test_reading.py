@@ -104,3 +104,34 @@ def test_the_judges_mistakes_on_non_digits_are_measured_and_shown(site):
     assert shown["fooled-noise"] == percent(fooled["noise"])
     for m in ("vae", "ae"):
         assert 0 <= fooled["far"][m] <= 1 and shown[f"fooled-far-{m}"] == percent(fooled["far"][m])
+
+
+def test_the_sweep_is_one_screen_with_a_picker_and_its_tables_in_an_appendix(page, server, site):
+    """Figure 'sweep' shows the charts and one latent size and sampler at a time, picked by the
+    reader; the full tables sit in an appendix."""
+    from article.render import percent
+    metrics = json.loads((site / "metrics.json").read_text())
+    doc = html5lib.parse((site / "index.html").read_text(), treebuilder="etree", namespaceHTMLElements=False)
+    appendix = next(el for el in doc.iter("section") if el.get("id") == "appendix-sweep")
+    assert "".join(next(appendix.iter("h2")).itertext()).startswith("Appendix")
+    assert {t.get("id") for t in appendix.iter("table")} == {"sweep-draws", "sweep-table"}
+    figure = next(el for el in doc.iter("figure") if el.get("id") == "fig-sweep")
+    assert not list(figure.iter("table"))
+    page.goto(server)
+    page.locator("#fig-sweep").scroll_into_view_if_needed()
+    size = page.get_by_role("group", name="Latent values")
+    sizes = sorted({e["latent_dim"] for e in metrics["sweep"] if e["model"] == "ae"})
+    for d in sizes:
+        for kind, name in (("prior", "N(0, I)"), ("fitted", "fitted normal")):
+            page.locator("#sweep").get_by_role("radio", name=str(d), exact=True).check()
+            page.locator("#sweep").get_by_role("radio", name=name, exact=True).check()
+            cards = page.locator(".sweep-card:visible")
+            assert cards.count() >= 1
+            for k in range(cards.count()):
+                card = cards.nth(k)
+                assert card.get_attribute("data-latent-dim") == str(d) and card.get_attribute("data-sampler") == kind
+                model = card.get_attribute("data-model")
+                entry = next(e for e in metrics["sweep"] if e["model"] == model and e["latent_dim"] == d
+                             and (model == "ae" or e["beta"] == 1.0))
+                assert card.locator(".num").text_content() == percent(entry["sampling"][kind]["recognisable"])
+    assert size.count() == 1 and not page.errors and not page.foreign
