@@ -100,7 +100,10 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         "recon_gap": vae["test_recon_bce_784"] - ae["test_recon_bce_784"],
         "recon_gap_share": vae["test_recon_bce_784"] / ae["test_recon_bce_784"] - 1,
         "sample_gap": vae["test_elbo_recon_784"] - vae["test_recon_bce_784"],
-        "sigma_ratio": 1 / public["sigma"]["median"],
+        "noise_narrow": public["sigma"]["median"] < 0.5,          # half the prior's standard deviation
+        # the VAE's means spread like N(0, I): per axis an SD within 0.1 of 1, a centre within 0.1 of 0
+        "vae_fits_prior": max(abs(public["spread"]["vae"]["sd"][0] - 1), abs(public["spread"]["vae"]["sd"][1] - 1),
+                              public["spread"]["vae"]["off"]) <= 0.1,
         "prior_vs": compare(s["ae_prior"]["recognisable"], s["vae_prior"]["recognisable"]),
         "fitted_vs": compare(s["ae_fitted"]["recognisable"], s["vae_prior"]["recognisable"]),
         "mixture_vs": compare(s["ae_mixture"]["recognisable"], s["vae_prior"]["recognisable"]),
