@@ -111,6 +111,8 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         "vae_mixture_better": s["vae_mixture"]["recognisable"] > s["vae_prior"]["recognisable"] + CLOSE,
         "explained": {m: sum(data["models"][m]["pca"]["explained"]) for m in MODELS},
         "flattened": {m: 1 - sum(data["models"][m]["pca"]["explained"]) for m in MODELS},
+        # the full latent space keeps more same-digit neighbours than the map, for both models
+        "more_in_full": all(public["map"][m]["neighbours_4d"] >= public["map"][m]["neighbours_2d"] for m in MODELS),
         "vae_outputs": 2 * LATENT_DIM,
         "axes_on_one_digit": sum(t["single"] for t in figs["traversals"].values()),
         "spread": public["spread"],
