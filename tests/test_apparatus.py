@@ -201,7 +201,7 @@ def test_dark_scheme_follows_the_system_and_keeps_the_digits(page, server):
         assert contrast(fg, bg) >= 4.5, selector
     card = page.evaluate("getComputedStyle(document.querySelector('#explorer')).backgroundColor")
     assert card == "rgb(255, 255, 255)"                  # the figure's own drawing keeps its white ground
-    for selector in ("#explorer canvas", "img[src$='.png']", "img[src$='.svg']"):
+    for selector in ("#explorer canvas", "img[src*='.png']", "img[src*='.svg']"):
         assert page.evaluate(f"getComputedStyle(document.querySelector(\"{selector}\")).filter") == "none"
     page.emulate_media(color_scheme="light")
     ink, ground = colours(page, "main p")

@@ -172,7 +172,7 @@ def test_read_only_checkpoints_are_fine_when_all_are_there(tiny_build, tmp_path,
 def copy_code(dst: Path) -> Path:
     """A copy of the code alone, without data/: its build's default data folder is dst/data."""
     dst.mkdir()
-    for name in ["build.py", "store.py", "training", "article"]:
+    for name in ["build.py", "store.py", "training", "figures", "article"]:
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dst / name)
     return dst
