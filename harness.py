@@ -21,11 +21,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 @contextlib.contextmanager
-def serve_site(site: Path):
-    """Base URL of `site` served by build.Handler on a free loopback port, in a thread."""
+def serve_site(site: Path, handler=None):
+    """Base URL of `site` served by build.Handler (or `handler`, a subclass of it) on a free
+    loopback port, in a thread."""
     import build
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(build.Handler, directory=str(site)))
+                                             functools.partial(handler or build.Handler, directory=str(site)))
     server.handle_error = lambda *a: None  # a browser closing a connection early is no error
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

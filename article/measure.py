@@ -114,7 +114,7 @@ def measure(run) -> dict:
     """{"data": the page's shared data, "numbers": the shared measurements} of the main pair
     (`run.models`, `run.judge`); keeps the training codes and the pictures on `run` for the
     figures computed after it."""
-    models, (x_train, y_train, x_test, y_test) = {m: run.models[m] for m in MODELS}, run.mnist
+    models, (_, _, x_test, y_test) = {m: run.models[m] for m in MODELS}, run.mnist
     codes = {m: run.codes(m) for m in MODELS}
     test_codes = {m: encode(models[m], x_test) for m in MODELS}
     per_model = {m: model_summary(models[m], codes[m], LABELS[m], TITLES[m]) for m in MODELS}

@@ -11,12 +11,13 @@ A figure NAME is the folder figures/NAME/ with
 - optionally a view, `NAME.js`: an ES module whose default export `(root, app)` starts the
   figure in its element with `data-view="NAME"`, and the modules it imports;
 - optionally styles (`*.css`) and pictures (`*.svg`, published under img/).
-A figure's number is its place in FIGURES. Rendering the page imports each data.py for its
-`context`, so a data.py imports torch, matplotlib and the like inside `compute`, never at
-its top (a test checks that rendering imports neither).
+A figure's number is its place in FIGURES. Rendering the page imports each data.py that
+defines a `context`, so such a data.py imports numpy, torch, matplotlib and the like inside
+`compute`, never at its top: a template-only rebuild stays fast.
 """
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 from dataclasses import dataclass
@@ -90,12 +91,19 @@ def contexts(page: dict, stored: dict[str, dict]) -> dict[str, object]:
     `compute` stored. `page` holds the page's metrics, data and config."""
     out = {}
     for f in FIGURES:
-        mod = module(f.name)
-        if mod is not None and hasattr(mod, "context"):
-            out[f.name] = mod.context(page, stored.get(f.name))
+        if has_context(f.name):
+            out[f.name] = module(f.name).context(page, stored.get(f.name))
         elif f.name in stored:
             out[f.name] = stored[f.name]
     return out
+
+
+def has_context(name: str) -> bool:
+    """Whether the figure's data.py defines `context`, read from its source: rendering the page
+    imports only the data.py files that do."""
+    path = folder(name) / "data.py"
+    return path.is_file() and any(isinstance(node, ast.FunctionDef) and node.name == "context"
+                                  for node in ast.parse(path.read_text(encoding="utf-8")).body)
 
 
 class Run:

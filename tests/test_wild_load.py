@@ -8,12 +8,8 @@ arrives, JavaScript served as text/plain, files of two builds mixed by a cache, 
 """
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
 import os
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -21,7 +17,7 @@ import pytest
 
 import build
 from conftest import run_build
-from harness import TINY
+from harness import TINY, serve_site
 
 ROOT = "#explorer"
 SHARD = "group1-shard1of1.bin"
@@ -58,18 +54,9 @@ class Host(build.Handler):
         return super().send_head()
 
 
-@contextlib.contextmanager
 def host(site: Path, **quirks):
-    """Base URL of `site` served on loopback by a Host with these quirks."""
-    handler = type("QuirkyHost", (Host,), quirks)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
-    server.handle_error = lambda *a: None
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    """Base URL of `site` served on loopback by a Host with these quirks (a context manager)."""
+    return serve_site(site, type("QuirkyHost", (Host,), quirks))
 
 
 @pytest.fixture

@@ -6,10 +6,11 @@ the page receives them through the figure data the build writes.
 """
 from __future__ import annotations
 
-import ast
 import dataclasses
+import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,25 +58,35 @@ def digest(*parts: bytes | str) -> str:
     return h.hexdigest()[:16]
 
 
+IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]+)|import[ \t]+([^\n]+))", re.M)
+
+
 def local_imports(path: str) -> set[str]:
     """The repository's Python files that the file `path` (relative to the repository)
-    imports directly, inside functions too (found by parsing its import statements),
-    with the packages around them, whose __init__.py runs first."""
+    imports directly, inside functions too (found by reading its import statements), with
+    the packages around them, whose __init__.py runs first."""
+    source = (REPO / path).read_text(encoding="utf-8")
+    return set(_local_imports(str(REPO), path, source))
+
+
+@functools.lru_cache(maxsize=None)
+def _local_imports(repo: str, path: str, source: str) -> frozenset[str]:
     here, out = Path(path).parent, set()
-    for node in ast.walk(ast.parse((REPO / path).read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found = [Path(*a.name.split(".")) for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = here.parents[node.level - 2] if node.level > 1 else here if node.level else Path()
-            module = base.joinpath(*node.module.split(".")) if node.module else base
-            found = [module, *(module / a.name for a in node.names)]
+    for match in IMPORT.finditer(source):
+        module, names, plain = match.groups()
+        if plain is not None:
+            found = [Path(*n.split()[0].split(".")) for n in plain.split("#")[0].split(",") if n.strip()]
         else:
-            continue
+            level = len(module) - len(module.lstrip("."))
+            base = here.parents[level - 2] if level > 1 else here if level else Path()
+            module = base.joinpath(*module.lstrip(".").split(".")) if module.strip(".") else base
+            listed = names.split("#")[0].strip("() \n").replace("\n", " ").split(",")
+            found = [module, *(module / n.split()[0] for n in listed if n.strip())]
         for name in found:
             for candidate in (Path(f"{name}.py"), *(p / "__init__.py" for p in (name, *name.parents))):
-                if candidate.parts and (REPO / candidate).is_file():
+                if candidate.parts and (Path(repo) / candidate).is_file():
                     out.add(candidate.as_posix())
-    return out - {path}
+    return frozenset(out - {path})
 
 
 def code_closure(entries) -> list[str]:

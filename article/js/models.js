@@ -66,12 +66,8 @@ export async function checkBytes(bytes, want) {
   return null;
 }
 
-/**
- * Fetches a file of the site (a path like 'models/judge/model.json') and checks it against
- * the build's list. Rejects with a LoadError that names the file and what is wrong.
- * @returns {Promise<ArrayBuffer>}
- */
-export async function fetchFile(path) {
+/** The response for a file of the site, or a LoadError that names it (unreachable, or not there). */
+async function fetchOk(path) {
   let response;
   try {
     response = await fetch(siteUrl(path));
@@ -79,6 +75,16 @@ export async function fetchFile(path) {
     throw new LoadError(`${path} could not be fetched (${e.message}).`, path);
   }
   if (!response.ok) throw new LoadError(`${path} is missing on the server (HTTP ${response.status}).`, path);
+  return response;
+}
+
+/**
+ * Fetches a file of the site (a path like 'models/judge/model.json') and checks it against
+ * the build's list. Rejects with a LoadError that names the file and what is wrong.
+ * @returns {Promise<ArrayBuffer>}
+ */
+export async function fetchFile(path) {
+  const response = await fetchOk(path);
   const bytes = await response.arrayBuffer();
   if (site.files && !site.files[path]) throw new LoadError(`${path} is not a file of this build.`, path);
   const problem = await checkBytes(bytes, site.files?.[path]);
@@ -91,13 +97,7 @@ export async function fetchFile(path) {
  * against the page's: a host that mixes two builds gets a LoadError with `updated` set.
  */
 export async function fetchJson(path) {
-  let response;
-  try {
-    response = await fetch(siteUrl(path));
-  } catch (e) {
-    throw new LoadError(`${path} could not be fetched (${e.message}).`, path);
-  }
-  if (!response.ok) throw new LoadError(`${path} is missing on the server (HTTP ${response.status}).`, path);
+  const response = await fetchOk(path);
   const text = await response.text();
   let json;
   try {

@@ -11,8 +11,7 @@ the chart and, per latent size, pictures of each sampler's first draws.
 from __future__ import annotations
 
 import math
-
-import numpy as np
+from pathlib import Path
 
 from figures import CLOSE, cells
 
@@ -118,6 +117,8 @@ def render_sweep_draws(entries: list[dict], draws: dict, main: dict, out_dir: Pa
     """For the AE and the main-beta VAE at each latent size, one grid of DRAW_COLUMNS columns
     per sampler the dice figure shows (img/sweep-NAME-SAMPLER.png); returns the judge's verdicts on them,
     {NAME: {SAMPLER: {"labels", "sure"}}}."""
+    import numpy as np
+
     from figures.dice.data import SHOWN
     from figures.pictures import save_grid
     verdicts = {}
