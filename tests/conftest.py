@@ -100,3 +100,21 @@ def page(browser, server):
 
 def load_json(path: Path):
     return json.loads(Path(path).read_text())
+
+
+@pytest.fixture(scope="session")
+def html(site) -> str:
+    """The tiny build's index.html."""
+    return (site / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def doc(html):
+    """The tiny build's index.html, parsed (html5lib, etree, no namespaces)."""
+    import html5lib
+    return html5lib.parse(html, treebuilder="etree", namespaceHTMLElements=False)
+
+
+def text(el) -> str:
+    """An element's text, white space folded."""
+    return " ".join("".join(el.itertext()).split())

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 import re
 
-import html5lib
 import pytest
 
-from conftest import REPO
+from conftest import REPO, text
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 TIP = "[role='tooltip']"
@@ -18,18 +17,6 @@ TERMS = {"nats": r"\bnats?\b", "kl": r"Kullback–Leibler divergence", "elbo": r
          "rate": r"\bdistortion\b", "entropy": r"\bclass entropy\b", "active": r"\bactive\b"}
 
 
-@pytest.fixture(scope="module")
-def html(site) -> str:
-    return (site / "index.html").read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def doc(html):
-    return html5lib.parse(html, treebuilder="etree", namespaceHTMLElements=False)
-
-
-def text(el) -> str:
-    return " ".join("".join(el.itertext()).split())
 
 
 def classes(el) -> list[str]:

@@ -12,6 +12,7 @@ import re
 import html5lib
 import pytest
 
+from conftest import text
 from figures import FIGURES as FIGURE_LIST
 from training.config import FLOAT_BITS, IMAGE_SIZE, LATENT_DIM, MNIST_SIZE, PIXEL_BITS
 
@@ -29,18 +30,6 @@ TABLE_METRICS = ["ae.test_recon_bce_784", "vae.test_recon_bce_784", "ae.test_mse
                  "vae.test_kl", "vae.test_neg_elbo_784"]
 
 
-@pytest.fixture(scope="module")
-def html(site) -> str:
-    return (site / "index.html").read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def doc(html):
-    return html5lib.parse(html, treebuilder="etree", namespaceHTMLElements=False)
-
-
-def text(el) -> str:
-    return " ".join("".join(el.itertext()).split())
 
 
 def by_id(doc) -> dict:

@@ -69,7 +69,10 @@ def test_show_me_buttons_set_the_explorer_and_bring_it_into_view(page, server, s
         button = buttons.nth(k)
         wanted = button.get_attribute("data-state")
         button.click()
-        page.wait_for_timeout(900)               # the smooth scroll
+        for _ in range(40):                      # the smooth scroll, however long it takes here
+            page.wait_for_timeout(100)
+            if -5 <= page.evaluate("document.getElementById('fig-explorer').getBoundingClientRect().top") < 300:
+                break
         params = dict(part.split("=", 1) for part in wanted.split("&"))
         shown = dict(part.split("=", 1) for part in page.evaluate("location.hash")[1:].split("&"))
         assert {k: shown.get(k) for k in params if k != "z"} == {k: v for k, v in params.items() if k != "z"}
