@@ -127,7 +127,8 @@ def test_the_other_models_lines_are_ghosted_and_show_ae_swaps_them(page, server,
     root = open_page(page, server, wide=True)
     select(page, "digit 7")
     select(page, "letter A")
-    ids = [d["id"] for d in data["inputs"] if d["name"] in ("digit 7", "letter A")]
+    ids = page.evaluate("latentExplorer.state.selected.map(s => s.id)")     # the first input's, digit 7, letter A
+    assert len(ids) == 3
     ghosts = root.locator(".ex-ghost[data-model='ae'][data-input-id]")
     assert sorted(ghosts.evaluate_all("gs => gs.map(g => g.dataset.inputId)")) == sorted(ids)
     for g in ghosts.evaluate_all("gs => gs.map(g => getComputedStyle(g).stroke)"):
@@ -145,7 +146,7 @@ def test_the_other_models_lines_are_ghosted_and_show_ae_swaps_them(page, server,
     expect(page.get_by_role("img", name=FRONT["ae"], exact=True)).to_be_visible()
     expect(page.get_by_role("img", name=OTHER["vae"], exact=True)).to_be_visible()
     wait_for(lambda: other_code(page) == pytest.approx(vae_code, abs=1e-9), what="the VAE behind")
-    assert root.locator(".ex-ghost[data-model='vae'][data-input-id]").count() == 2
+    assert root.locator(".ex-ghost[data-model='vae'][data-input-id]").count() == 3
     assert_decoded(page, nets["ae"])
     assert_other_decoded(page, nets["vae"])
     no_errors(page)

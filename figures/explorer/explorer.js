@@ -101,7 +101,7 @@ export function createExplorer(root, app, options = {}) {
   const axes = () => data.models[state.model].axes;
   let decoded = null, frame = 0, settle = 0, broken = null;
   // the other model's code: {model, z (null until read), how: 'dice' | 'swap' | 'walk' | 'input' | 'read'}
-  let behind = { model: second(), z: null, how: 'read' }, behindShown = null, follow = 0, dice = null, swapped = null;
+  let behind = { model: second(), z: null, how: 'read' }, behindShown = null, brokenOther = null, follow = 0, dice = null, swapped = null;
   const tally = {};                               // model -> {ok, n}: Roll 100's recognised draws
   const messages = new Map();                     // what is loading or failed, by source
 
@@ -342,7 +342,12 @@ export function createExplorer(root, app, options = {}) {
       behind = { model: m, z: clipTo(m, encode(encoder, shown.pixels, DIM).mean), how: 'read', of: shown };
       renderGhosts();
       requestDecode();
-    }, error => tell('other', `${error.message} The ${label(m)}’s code of this picture cannot be read.`, true));
+    }, error => {
+      if (second() !== m) return;
+      behind = { model: m, z: null, how: 'read' };
+      renderGhosts();
+      otherFailed(m, `${error.message} The ${label(m)}’s code of this picture cannot be read.`);
+    });
   }
 
   // ---- decoded output, and what the judge reads in it ----
@@ -361,17 +366,34 @@ export function createExplorer(root, app, options = {}) {
     if (!z || behindShown?.z === z) return;
     const net = nets.now(`${m}-decoder`);
     if (!net) {
-      nets.get(`${m}-decoder`).then(requestDecode,
-        error => tell('other', `${error.message} The ${label(m)}’s decoded image cannot be shown.`, true));
+      if (brokenOther === m) return;               // tried again when it comes back behind
+      nets.get(`${m}-decoder`).then(requestDecode, error => {
+        brokenOther = m;
+        otherFailed(m, `${error.message} The ${label(m)}’s decoded image cannot be shown.`);
+      });
       return;
     }
-    tell('other', null);
+    otherFailed(m, null);
     const pixels = decode(net, z);
     behindShown = { model: m, z, pixels };
     paint(otherCanvas, pixels);
     renderOther();
     clearTimeout(settle);
     settle = setTimeout(readDecoded, opt.settle);
+  }
+
+  /** The other model's trouble is said in its own panel: the front model's stays usable. */
+  function otherFailed(m, text) {
+    const o = $('.ex-other');
+    if (text === null && o.dataset.error !== 'true') return;
+    o.dataset.error = String(Boolean(text));
+    if (text) {
+      $('.ex-other-code').textContent = text;
+      otherCanvas.getContext('2d').clearRect(0, 0, SIZE, SIZE);
+      behindShown = null;
+    } else {
+      renderOther();
+    }
   }
 
   function renderOther() {
@@ -551,7 +573,7 @@ export function createExplorer(root, app, options = {}) {
     ? behind.z : undefined);
   state.on(`latent${ns}`, (z, previous, source) => { renderRecon(); otherRule(source); requestDecode(); })
     .on(`model${ns}`, (model, previous) => {
-      broken = null;
+      broken = brokenOther = null;
       // a swap: the model that was in front goes behind with the code it had
       swapped = second() === previous ? { model: previous, z: state.z } : null;
       renderModel();
