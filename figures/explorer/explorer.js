@@ -322,7 +322,7 @@ export function createExplorer(root, app, options = {}) {
     const m = second(), pair = state.pair();
     const on = state.selected.map(s => state.input(s.id))
       .find(d => d?.codes[state.model] && d.codes[state.model].every((v, i) => Math.abs(v - state.z[i]) < 1e-9));
-    if (dice && (source === 'random')) behind = { model: m, z: clipTo(m, dice[m]), how: 'dice' };
+    if (dice && source === 'random') behind = { model: m, z: clipTo(m, dice[m]), how: 'dice' };
     else if (swapped && swapped.model === m && source === 'model') behind = { model: m, z: clipTo(m, swapped.z), how: 'swap' };
     else if (state.t !== null && pair && pair.every(d => d.codes[m])) {
       behind = { model: m, z: clipTo(m, pair[0].codes[m].map((v, i) => (1 - state.t) * v + state.t * pair[1].codes[m][i])), how: 'walk' };
