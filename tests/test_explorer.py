@@ -21,7 +21,7 @@ from training.inputs import SHAPES, frame_like_mnist
 
 WIDE = 6.0
 ROOT = "#explorer"
-DECODED = f"{ROOT} canvas[aria-label*='decoded']"
+DECODED = f"{ROOT} .ex-front canvas[aria-label*='decoded']"   # the front model's (the other's sits below)
 LATENTS = 4
 
 

@@ -36,13 +36,13 @@ def test_both_models_are_in_hand_on_the_first_screen(page, server, site):
         expect(page.get_by_role("img", name=f"{label} decoded image of the shared code", exact=True)).to_be_visible()
     readings = page.locator(".pair-reading")
     expect(readings.first).not_to_be_empty(timeout=30_000)
-    page.get_by_role("button", name="Roll 100").click()
+    page.get_by_role("button", name="Roll 100", exact=True).click()
     tally = page.locator("#pair").get_by_role("status")
     expect(tally).to_contain_text("of 100", timeout=30_000)
     counts = re.findall(r"(\w+) (\d+) of (\d+)", tally.text_content())
     assert [c[0] for c in counts] == [data["models"][m]["label"] for m in data["model_order"]]
     assert all(int(n) == 100 and 0 <= int(k) <= 100 for _, k, n in counts)
-    page.get_by_role("button", name="Roll 100").click()
+    page.get_by_role("button", name="Roll 100", exact=True).click()
     expect(tally).to_contain_text("of 200", timeout=30_000)
     # moving a shared value redraws both decodes from the same code
     before = page.evaluate("() => [...document.querySelectorAll('.pair-canvas')].map(c => c.toDataURL())")

@@ -1,9 +1,12 @@
 // The latent explorer: the latent values as parallel coordinates, the selected inputs'
 // codes as coloured lines (the VAE's with +-2 sigma), and a black line whose points are
-// decoded live into an image that the judge then reads. The view keeps no state of its
-// own beyond its layout: it draws the shared state (state.js) and changes it through its
-// setters. Needs the globals `tf` and `d3`.
-import { classify, decode } from './models.js';
+// decoded live into an image that the judge then reads. Both models are in view at once:
+// the front model (the shared state's) owns the axes, the lines and the handles; the other
+// model's lines are drawn ghosted in grey, each axis stretched to its own range, and its
+// decoder shows its own code of the same picture (see otherRule). The view keeps no state
+// of its own beyond its layout and that other code: it draws the shared state (state.js)
+// and changes it through its setters. Needs the globals `tf` and `d3`.
+import { classify, decode, encode } from './models.js';
 import { gauss, paint } from './digits.js';
 import { createDrawpad } from './drawpad.js';
 import { createInterpolation } from './interp.js';
@@ -15,6 +18,8 @@ const DEFAULTS = {
   bigStep: 0.1,                                  // PageUp/PageDown step
   settle: 350,                                   // ms without change before the judge reads
   doubleTap: 350,                                // ms between two taps of a double tap
+  follow: 120,                                   // ms without change before the other encoder reads
+  batch: 100,                                    // codes per roll of many
 };
 const fmt = d3.format('.2f');
 let instances = 0;
@@ -24,7 +29,7 @@ const DICE = `<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"
   <g fill="currentColor"><circle cx="5" cy="5" r="1.3"/><circle cx="11" cy="5" r="1.3"/>
   <circle cx="8" cy="8" r="1.3"/><circle cx="5" cy="11" r="1.3"/><circle cx="11" cy="11" r="1.3"/></g></svg>`;
 
-const markup = label => `
+const markup = (label, batch) => `
   <div class="ex-inputs">
     <p class="ex-heading">Test digits</p>
     <div class="ex-thumbs ex-digits" role="group" aria-label="Test digits"></div>
@@ -42,19 +47,31 @@ const markup = label => `
       <button type="button" class="ex-random" aria-label="Random"
         title="Draw a code from the standard normal N(0, I), the same dice for both models">${DICE}<span>Random</span></button>
       <button type="button" class="ex-fitted" aria-label="Random from fitted normal"
-        title="Draw a code from a normal fitted to this model's training codes">${DICE}<span>Fitted</span></button>
+        title="Draw one set of dice and turn it into each model's code with a normal fitted to that model's training codes">${DICE}<span>Fitted</span></button>
+      <button type="button" class="ex-roll" aria-label="Roll ${batch} codes for both models"
+        title="Draw ${batch} codes from N(0, I); each model decodes every one, and the judge counts the digits it recognises">${DICE}<span>Roll ${batch}</span></button>
       <span class="ex-hint">Drag the black points, or double-click a coloured line.</span>
     </div>
     <svg class="ex-plot"></svg>
     <ul class="ex-legend" aria-label="Selected inputs"></ul>
+    <p class="ex-ghost-note"></p>
     <div class="ex-interp"></div>
   </div>
-  <figure class="ex-output">
-    <canvas class="ex-decoded"></canvas>
-    <figcaption class="ex-caption"></figcaption>
-    <p class="ex-verdict"></p>
+  <div class="ex-output">
+    <figure class="ex-panel ex-front">
+      <canvas class="ex-decoded" role="img"></canvas>
+      <figcaption class="ex-caption"></figcaption>
+      <p class="ex-verdict"></p>
+    </figure>
+    <figure class="ex-panel ex-other">
+      <canvas class="ex-decoded-other" role="img"></canvas>
+      <figcaption class="ex-caption ex-other-caption"></figcaption>
+      <p class="ex-other-code"></p>
+      <p class="ex-other-verdict"></p>
+    </figure>
     <p class="ex-backend"></p>
-  </figure>
+  </div>
+  <p class="ex-tally" role="status"></p>
   <p class="ex-live visually-hidden" aria-live="polite"></p>
   <p class="ex-message" role="status"></p>`;
 
@@ -69,17 +86,23 @@ export function createExplorer(root, app, options = {}) {
   const DIM = data.latent_dim, SIZE = data.image_size, palette = data.palette;
   const label = m => data.models[m].label;
   const other = data.model_order[1];              // the model the toggle shows (the AE)
+  const second = () => (state.model === other ? state.vae : other);   // the model behind the front one
+  const clipTo = (m, z) => z.map((v, i) => Math.min(Math.max(v, data.models[m].axes[i].range[0]),
+    data.models[m].axes[i].range[1]));
   const $ = q => root.querySelector(q);
   const ns = `.explorer${++instances}`;           // this view's listeners on the dispatcher
   const clipId = `explorer-clip-${instances}`;
 
   root.classList.add('explorer');
-  root.innerHTML = markup(label(other));
-  const decodedCanvas = $('.ex-decoded');
-  decodedCanvas.width = decodedCanvas.height = SIZE;
+  root.innerHTML = markup(label(other), opt.batch);
+  const decodedCanvas = $('.ex-decoded'), otherCanvas = $('.ex-decoded-other');
+  decodedCanvas.width = decodedCanvas.height = otherCanvas.width = otherCanvas.height = SIZE;
   const svg = d3.select($('.ex-plot'));
   const axes = () => data.models[state.model].axes;
   let decoded = null, frame = 0, settle = 0, broken = null;
+  // the other model's code: {model, z (null until read), how: 'dice' | 'swap' | 'walk' | 'input' | 'read'}
+  let behind = { model: second(), z: null, how: 'read' }, behindShown = null, brokenOther = null, follow = 0, dice = null, swapped = null;
+  const tally = {};                               // model -> {ok, n}: Roll 100's recognised draws
   const messages = new Map();                     // what is loading or failed, by source
 
   /** Shows (or, with no text, clears) the message of one source: 'decoder', 'switch', 'drawing'. */
@@ -119,10 +142,11 @@ export function createExplorer(root, app, options = {}) {
   const gAxes = svg.append('g').attr('class', 'ex-axes');
   const gTracks = svg.append('g').attr('class', 'ex-tracks');
   const clip = svg.append('clipPath').attr('id', clipId).append('rect');
+  const gGhosts = svg.append('g').attr('class', 'ex-ghosts').attr('clip-path', `url(#${clipId})`);
   const gLines = svg.append('g').attr('class', 'ex-lines').attr('clip-path', `url(#${clipId})`);
   const reconPath = svg.append('path').attr('class', 'ex-recon').attr('stroke', palette.reconstruction);
   const gHandles = svg.append('g').attr('class', 'ex-handles');
-  let x = d3.scalePoint(), y = [], height = opt.height[1];
+  let x = d3.scalePoint(), y = [], yBehind = [], height = opt.height[1];
 
   function layout() {
     const width = svg.node().getBoundingClientRect().width || 600;
@@ -131,10 +155,12 @@ export function createExplorer(root, app, options = {}) {
     svg.attr('viewBox', `0 0 ${width} ${height}`).attr('height', height);
     x = d3.scalePoint(d3.range(DIM), [left, width - right]).padding(0.5);
     y = axes().map(a => d3.scaleLinear(a.range, [height - bottom, top]));
+    yBehind = data.models[second()].axes.map(a => d3.scaleLinear(a.range, [height - bottom, top]));
     clip.attr('x', 0).attr('y', top).attr('width', width).attr('height', height - top - bottom);
     renderAxes();
     renderLines();
     renderRecon();
+    renderGhosts();
   }
 
   function renderAxes() {
@@ -222,6 +248,23 @@ export function createExplorer(root, app, options = {}) {
     }
   }
 
+  // The other model's lines, greyed, each axis stretched to that model's own range: its codes
+  // of the selected inputs and, dashed, the code its decoder receives.
+  function renderGhosts() {
+    const m = second();
+    const ghostPath = codes => d3.line()(codes.map((v, i) => [x(i), yBehind[i](v)]));
+    const lines = state.selected.map(s => state.input(s.id)).filter(d => d?.codes[m])
+      .map(d => ({ key: d.id, codes: d.codes[m], title: `${d.name} (${label(m)})` }));
+    if (behind.z && behind.model === m) lines.push({ key: 'code', codes: behind.z, title: `The ${label(m)}’s code` });
+    gGhosts.selectAll('path').data(lines, d => d.key).join('path')
+      .attr('class', d => (d.key === 'code' ? 'ex-ghost ex-ghost-code' : 'ex-ghost'))
+      .attr('data-model', m).attr('data-input-id', d => (d.key === 'code' ? null : d.key))
+      .attr('d', d => ghostPath(d.codes));
+    const ranges = data.models[m].axes.map((a, i) => `z${i + 1} ${fmt(a.range[0])} to ${fmt(a.range[1])}`);
+    $('.ex-ghost-note').textContent = `Grey: the ${label(m)}’s lines (dashed: its code), each axis stretched ` +
+      `to the ${label(m)}’s range (${ranges.join(', ')}).`;
+  }
+
   function renderRecon() {
     const z = state.z, a = axes();
     reconPath.attr('d', path(z));
@@ -270,11 +313,102 @@ export function createExplorer(root, app, options = {}) {
     state.setLatent(next, 'key');
   }
 
+  // ---- the other model's code: its rule ----
+  /** The other model's code after a change of the front one from `source`: the same dice
+   * (each clipped to its own axes), the front code it held before a swap, the same walk
+   * between the same inputs, an input's own code when the black line sits on the input,
+   * else (how 'read') its encoder's reading of the front decoder's image, once that is decoded. */
+  function otherRule(source) {
+    const m = second(), pair = state.pair();
+    const on = state.selected.map(s => state.input(s.id))
+      .find(d => d?.codes[state.model] && d.codes[state.model].every((v, i) => Math.abs(v - state.z[i]) < 1e-9));
+    if (dice && source === 'random') behind = { model: m, z: clipTo(m, dice[m]), how: 'dice' };
+    else if (swapped && swapped.model === m && source === 'model') behind = { model: m, z: clipTo(m, swapped.z), how: 'swap' };
+    else if (state.t !== null && pair && pair.every(d => d.codes[m])) {
+      behind = { model: m, z: clipTo(m, pair[0].codes[m].map((v, i) => (1 - state.t) * v + state.t * pair[1].codes[m][i])), how: 'walk' };
+    } else if (on?.codes[m]) behind = { model: m, z: clipTo(m, on.codes[m]), how: 'input', name: on.name };
+    else behind = { model: m, z: behind.model === m ? behind.z : null, how: 'read' };
+    swapped = null;
+    clearTimeout(follow);
+    renderGhosts();
+  }
+
+  /** The other encoder reads the front decoder's image (only when the rule says so). */
+  function readOther() {
+    const shown = decoded, m = second();
+    if (behind.how !== 'read' || !shown || shown.model !== state.model) return;
+    nets.get(`${m}-encoder`).then(encoder => {
+      if (shown !== decoded || behind.how !== 'read' || second() !== m) return;
+      behind = { model: m, z: clipTo(m, encode(encoder, shown.pixels, DIM).mean), how: 'read', of: shown };
+      renderGhosts();
+      requestDecode();
+    }, error => {
+      if (second() !== m) return;
+      behind = { model: m, z: null, how: 'read' };
+      renderGhosts();
+      otherFailed(m, `${error.message} The ${label(m)}’s code of this picture cannot be read.`);
+    });
+  }
+
   // ---- decoded output, and what the judge reads in it ----
+  /** Decodes, once per animation frame, the front code and (when it has changed) the other one. */
   function requestDecode() {
     if (frame) return;
     frame = requestAnimationFrame(() => {
       frame = 0;
+      decodeFront();
+      decodeOther();
+    });
+  }
+
+  function decodeOther() {
+    const m = behind.model, z = behind.z;
+    if (!z || behindShown?.z === z) return;
+    const net = nets.now(`${m}-decoder`);
+    if (!net) {
+      if (brokenOther === m) return;               // tried again when it comes back behind
+      nets.get(`${m}-decoder`).then(requestDecode, error => {
+        brokenOther = m;
+        otherFailed(m, `${error.message} The ${label(m)}’s decoded image cannot be shown.`);
+      });
+      return;
+    }
+    otherFailed(m, null);
+    const pixels = decode(net, z);
+    behindShown = { model: m, z, pixels };
+    paint(otherCanvas, pixels);
+    renderOther();
+    clearTimeout(settle);
+    settle = setTimeout(readDecoded, opt.settle);
+  }
+
+  /** The other model's trouble is said in its own panel: the front model's stays usable. */
+  function otherFailed(m, text) {
+    const o = $('.ex-other');
+    if (text === null && o.dataset.error !== 'true') return;
+    o.dataset.error = String(Boolean(text));
+    if (text) {
+      $('.ex-other-code').textContent = text;
+      otherCanvas.getContext('2d').clearRect(0, 0, SIZE, SIZE);
+      behindShown = null;
+    } else {
+      renderOther();
+    }
+  }
+
+  function renderOther() {
+    const shown = behindShown, m = shown?.model ?? second();
+    const o = $('.ex-other');
+    o.dataset.model = m;
+    o.dataset.how = behind.how;
+    o.dataset.z = shown ? shown.z.join(',') : '';
+    const why = { dice: 'the same dice as the front model', swap: 'the code it had in front',
+      walk: 'the same walk between the same inputs', input: `its own code of ${behind.name}`,
+      read: `its encoder’s reading of the ${label(state.model)}’s image` }[behind.how];
+    $('.ex-other-code').textContent = shown ? `Code ${shown.z.map(fmt).join(', ')}: ${why}.` : '';
+  }
+
+  function decodeFront() {
       const net = nets.now(`${state.model}-decoder`);
       if (!net) {
         if (broken === state.model) return;        // tried again when the reader comes back to it
@@ -290,6 +424,7 @@ export function createExplorer(root, app, options = {}) {
         });
         return;
       }
+      if (decoded && decoded.model === state.model && decoded.z === state.z) return;
       tell('decoder', null);
       const pixels = decode(net, state.z);
       decoded = { model: state.model, z: state.z, pixels };
@@ -298,20 +433,29 @@ export function createExplorer(root, app, options = {}) {
       root.dataset.ready = 'true';
       clearTimeout(settle);
       settle = setTimeout(readDecoded, opt.settle);
-    });
+      if (behind.how === 'read') follow = setTimeout(readOther, opt.follow);
   }
 
+  const reading = (judge, pixels) => {
+    const probs = classify(judge, pixels);
+    const best = d3.maxIndex(probs), sure = probs[best];
+    const ok = sure >= data.judge.threshold;
+    const article = best === 8 ? 'an' : 'a';
+    return { best, ok, text: ok ? `reads ${article} ${best} (${d3.format('.0%')(sure)} sure)`
+      : `is not sure what this is (${article} ${best} at best, ${d3.format('.0%')(sure)})` };
+  };
+
   function readDecoded() {
-    const shown = decoded;
+    const shown = decoded, back = behindShown;
     if (!nets.now('judge')) $('.ex-verdict').textContent = 'The judge is loading…';
     nets.get('judge').then(judge => {
-      if (shown !== decoded) return;
-      const probs = classify(judge, shown.pixels);
-      const best = d3.maxIndex(probs), sure = probs[best];
-      const ok = sure >= data.judge.threshold;
-      const article = best === 8 ? 'an' : 'a';
-      const verdict = ok ? `reads ${article} ${best} (${d3.format('.0%')(sure)} sure)`
-        : `is not sure what this is (${article} ${best} at best, ${d3.format('.0%')(sure)})`;
+      if (back === behindShown && back) {
+        const r = reading(judge, back.pixels), v = $('.ex-other-verdict');
+        v.textContent = `The judge ${r.text}.`;
+        v.dataset.recognisable = String(r.ok);
+      }
+      if (shown !== decoded || !shown) return;
+      const { best, ok, text: verdict } = reading(judge, shown.pixels);
       const v = $('.ex-verdict');
       v.textContent = `The judge ${verdict}.`;
       v.dataset.digit = best;
@@ -340,7 +484,16 @@ export function createExplorer(root, app, options = {}) {
     root.dataset.model = state.model;
     renderControls();
     decodedCanvas.setAttribute('aria-label', `${label(state.model)} decoded image`);
-    $('.ex-caption').innerHTML = `What the <b>${label(state.model)}</b>’s decoder makes of the black line`;
+    $('.ex-front .ex-caption').innerHTML = `What the <b>${label(state.model)}</b>’s decoder makes of the black line`;
+    const m = second();
+    otherCanvas.setAttribute('aria-label', `${label(m)} decoded image (other model)`);
+    $('.ex-other-caption').innerHTML = `The <b>${label(m)}</b>’s decoder on its own code of the same picture`;
+    if (behindShown && behindShown.model !== m) {
+      behindShown = null;
+      otherCanvas.getContext('2d').clearRect(0, 0, SIZE, SIZE);
+      $('.ex-other-verdict').textContent = '';
+      renderOther();
+    }
     layout();
   }
 
@@ -364,7 +517,7 @@ export function createExplorer(root, app, options = {}) {
 
   // ---- controls ----
   $('.ex-switch').addEventListener('change', e => {
-    app.switchModel(e.target.checked ? other : state.vae)
+    app.switchModel(e.target.checked ? other : state.vae, behindCode())
       .then(() => tell('switch', null), error => showError(error))
       .finally(renderControls);
   });
@@ -380,16 +533,53 @@ export function createExplorer(root, app, options = {}) {
         .finally(renderControls);
     });
   }
-  $('.ex-random').addEventListener('click', () => state.setLatent(state.z.map(() => gauss()), 'random'));
-  $('.ex-fitted').addEventListener('click', () => {
-    const { mean, chol } = data.models[state.model].fitted;    // z = mean + L eps
-    const eps = mean.map(() => gauss());
-    state.setLatent(mean.map((m, i) => m + chol[i].reduce((s, l, j) => s + l * eps[j], 0)), 'random');
-  });
+  /** One roll of the dice for both models: `code(model, eps)` turns the same eps into each one's code. */
+  function roll(code) {
+    const eps = state.z.map(() => gauss());
+    dice = Object.fromEntries([state.model, second()].map(m => [m, code(m, eps)]));
+    try {
+      state.setLatent(dice[state.model], 'random');
+    } finally {
+      dice = null;
+    }
+  }
+  $('.ex-random').addEventListener('click', () => roll((m, eps) => eps));
+  $('.ex-fitted').addEventListener('click', () => roll((m, eps) => {
+    const { mean, chol } = data.models[m].fitted;  // z = mean + L eps
+    return mean.map((mu, i) => mu + chol[i].reduce((s, l, j) => s + l * eps[j], 0));
+  }));
 
-  state.on(`latent${ns}`, () => { renderRecon(); requestDecode(); })
-    .on(`model${ns}`, () => { broken = null; renderModel(); requestDecode(); })
-    .on(`inputs${ns}`, () => { renderThumbs(); renderLines(); });
+  // Roll 100: the same codes through both decoders (each clipped to its axes); the judge counts.
+  async function rollMany() {
+    const names = [state.model, second()];
+    const codes = Array.from({ length: opt.batch }, () => state.z.map(() => gauss()));
+    const [judge, ...decoders] = await Promise.all([nets.get('judge'), ...names.map(m => nets.get(`${m}-decoder`))]);
+    names.forEach((m, k) => {
+      const pixels = decode(decoders[k], codes.map(z => clipTo(m, z)));
+      const t = (tally[m] ??= { ok: 0, n: 0 });
+      for (let j = 0; j < opt.batch; j++) {
+        t.ok += reading(judge, pixels.subarray(j * SIZE * SIZE, (j + 1) * SIZE * SIZE)).ok;
+        t.n += 1;
+      }
+    });
+    $('.ex-tally').textContent = `The judge recognises ${names.map(m => `${label(m)} ${tally[m].ok} of ${tally[m].n}`)
+      .join(', ')} draws from N(0, I).`;
+  }
+  $('.ex-roll').addEventListener('click', () => rollMany()
+    .then(() => tell('roll', null), error => tell('roll', `${error.message} The draws cannot be counted.`, true)));
+
+  // the other model's code when it is current (what a swap of the two should keep)
+  const behindCode = () => (behind.z && behind.model === second() && (behind.how !== 'read' || behind.of === decoded)
+    ? behind.z : undefined);
+  state.on(`latent${ns}`, (z, previous, source) => { renderRecon(); otherRule(source); requestDecode(); })
+    .on(`model${ns}`, (model, previous) => {
+      broken = brokenOther = null;
+      // a swap: the model that was in front goes behind with the code it had
+      swapped = second() === previous ? { model: previous, z: state.z } : null;
+      renderModel();
+      requestDecode();
+    })
+    .on(`inputs${ns}`, () => { renderThumbs(); renderLines(); otherRule('inputs'); requestDecode(); });
 
   // ---- start ----
   createDrawpad($('.ex-draw'), app);
@@ -397,6 +587,7 @@ export function createExplorer(root, app, options = {}) {
   new ResizeObserver(() => layout()).observe($('.ex-main'));
   renderThumbs();
   renderModel();
+  otherRule('start');                             // the state may have been set before this view
   requestDecode();
   return { showError };
 }
