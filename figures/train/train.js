@@ -1,0 +1,151 @@
+// Watch them learn: an AE and a VAE trained side by side in the reader's browser. The
+// digits and the worker (js/train-worker.js, which holds TF.js and the models) load on
+// the first press of Train or Step; each epoch redraws both latent planes (test codes as
+// dots over the decoded grid), the loss curves against the build's (grey), and the status.
+import { fetchFile, siteUrl } from './models.js';
+
+const MODELS = [['ae', 'AE'], ['vae', 'VAE']];
+const SVG = 'http://www.w3.org/2000/svg';
+const fmt = v => (v == null ? '–' : v.toFixed(1));
+
+export function createTrain(root, app) {
+  const spec = app.data.train, colours = app.data.palette.digits;
+  root.classList.add('train');
+  root.innerHTML = `
+    <div class="train-controls">
+      <button type="button" class="train-run">Train</button>
+      <button type="button" class="train-step">Step</button>
+      <button type="button" class="train-reset">Reset</button>
+      <label>β <select class="train-beta">${spec.betas.map(b =>
+        `<option value="${b}"${b === spec.beta ? ' selected' : ''}>${b}</option>`).join('')}</select></label>
+      <p class="train-status" role="status">epoch 0 · press Train or Step to start</p>
+    </div>
+    <div class="train-panels">${MODELS.map(([m, label]) => `
+      <div class="train-panel" data-model="${m}">
+        <h3>${label}</h3>
+        <canvas width="336" height="336" aria-label="The ${label}'s latent plane: test codes over decoded digits"></canvas>
+        <svg class="train-curve" viewBox="0 0 336 120" role="img" aria-label="The ${label}'s loss per epoch"></svg>
+      </div>`).join('')}
+    </div>`;
+  const $ = s => root.querySelector(s);
+  const run = $('.train-run'), status = $('.train-status'), betaSelect = $('.train-beta');
+  let worker = null, starting = null, running = false, busy = false, gen = 0, labels = null, grid = 12, span = 3;
+  let history = { ae: [], vae: [] }, last = {};
+
+  function start() {
+    starting ??= fetchFile(spec.file).then(bytes => new Promise((resolve, reject) => {
+      worker = new Worker(siteUrl('js/train-worker.js'), { type: 'module' });
+      worker.onmessage = ({ data }) => {
+        if (data.type === 'error') return fail(data.message);
+        if (data.type === 'ready') {
+          ({ labels, grid, span } = data);
+          resolve();
+        }
+        if (data.gen === gen) show(data);
+        if (data.type !== 'ready' && data.gen === gen) busy = false;
+        if (running && !busy) epoch();
+      };
+      worker.onerror = event => { reject(new Error(event.message || 'the training worker failed to start')); };
+      status.textContent = 'loading the digits and TF.js…';
+      worker.postMessage({ type: 'start', spec, bytes, beta: Number(betaSelect.value), gen }, [bytes]);
+    })).catch(error => { fail(error.message); throw error; });
+    return starting;
+  }
+
+  function fail(message) {
+    running = false;
+    run.textContent = 'Train';
+    status.textContent = `The training stopped: ${message}`;
+    root.dataset.error = 'true';
+  }
+
+  function epoch() {
+    busy = true;
+    worker.postMessage({ type: 'epoch', gen });
+  }
+
+  function show(data) {
+    for (const [m] of MODELS) {
+      const d = data[m];
+      if (!d) continue;
+      if (d.epoch === 0) history[m] = [];
+      else if (d.recon != null) history[m].push({ epoch: d.epoch, recon: d.recon, kl: d.kl });
+      last[m] = d;
+      draw(m, d);
+    }
+    root.dataset.tensors = data.tensors ?? '';
+    const h = history, a = h.ae.at(-1), v = h.vae.at(-1);
+    const vEpoch = last.vae.epoch !== last.ae.epoch ? ` (epoch ${last.vae.epoch})` : '';
+    status.textContent = `epoch ${last.ae.epoch} · AE ${fmt(a?.recon)} · VAE${vEpoch} ${fmt(v?.recon)}` +
+      (v ? ` (KL ${fmt(v.kl)})` : '');
+    root.dataset.epoch = last.ae.epoch;
+  }
+
+  function draw(m, d) {
+    const canvas = $(`[data-model="${m}"] canvas`), ctx = canvas.getContext('2d');
+    const img = ctx.createImageData(canvas.width, canvas.height), px = img.data;
+    for (let k = 0; k < grid * grid; k++) {                         // decoded cells, black ink on white
+      const ox = (k % grid) * 28, oy = Math.floor(k / grid) * 28;
+      for (let p = 0; p < 784; p++) {
+        const v = 255 - Math.round(255 * d.grid[k * 784 + p]), at = 4 * ((oy + Math.floor(p / 28)) * canvas.width + ox + p % 28);
+        px[at] = px[at + 1] = px[at + 2] = v;
+        px[at + 3] = 255;
+      }
+    }
+    ctx.putImageData(img, 0, 0);
+    ctx.globalAlpha = 0.85;
+    for (let k = 0; k < labels.length; k++) {                     // test codes, coloured by class
+      const x = (d.codes[2 * k] + span) / (2 * span) * canvas.width, y = (span - d.codes[2 * k + 1]) / (2 * span) * canvas.height;
+      if (x < 0 || y < 0 || x > canvas.width || y > canvas.height) continue;
+      ctx.fillStyle = colours[labels[k]];
+      ctx.beginPath();
+      ctx.arc(x, y, 2.5, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    ctx.globalAlpha = 1;
+    curve(m, d.beta);
+  }
+
+  function curve(m, beta) {
+    const svg = $(`[data-model="${m}"] svg`), ref = spec.reference[m === 'ae' ? 'ae' : `vae-${beta}`];
+    const mine = history[m], n = Math.max(spec.epochs, mine.length);
+    const all = [...ref.recon, ...mine.map(e => e.recon)], top = Math.max(...all), bottom = Math.min(...all);
+    const x = e => 30 + (e - 1) / Math.max(1, n - 1) * 300, y = v => 10 + (top - v) / Math.max(1e-6, top - bottom) * 95;
+    const line = (values, cls) => `<polyline class="${cls}" points="${values.map((v, i) => `${x(i + 1)},${y(v)}`).join(' ')}"/>`;
+    svg.innerHTML = `${line(ref.recon, 'train-reference')}${line(mine.map(e => e.recon), 'train-mine')}
+      <text x="2" y="${y(top) + 4}">${top.toFixed(0)}</text><text x="2" y="${y(bottom) + 4}">${bottom.toFixed(0)}</text>
+      <text x="330" y="118" text-anchor="end">epoch ${n}</text>`;
+    svg.setAttribute('aria-label', `The ${m.toUpperCase()}'s reconstruction loss per epoch: ` +
+      (mine.length ? `${fmt(mine.at(-1).recon)} nats after epoch ${mine.length}` : 'not trained yet') +
+      `; the build's run ended at ${fmt(ref.recon.at(-1))}`);
+  }
+
+  run.addEventListener('click', async () => {
+    running = !running;
+    run.textContent = running ? 'Pause' : 'Train';
+    if (running) {
+      await start();
+      if (running && !busy) epoch();
+    }
+  });
+  $('.train-step').addEventListener('click', async () => {
+    await start();
+    if (!busy && !running) epoch();
+  });
+  function reset(models) {
+    if (!worker) return;
+    gen += 1;
+    busy = true;
+    worker.postMessage({ type: 'reset', models, beta: Number(betaSelect.value), gen });
+  }
+  $('.train-reset').addEventListener('click', () => {
+    if (running) run.click();                                   // Reset also stops
+    reset(['ae', 'vae']);
+  });
+  betaSelect.addEventListener('change', () => reset(['vae']));
+  new IntersectionObserver(entries => {                          // pause when the figure leaves the screen
+    if (running && !entries.at(-1).isIntersecting) run.click();
+  }).observe(root);
+}
+
+export default createTrain;   // the figure's view: started by main.js in its data-view element
