@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-N_TRAIN = 1000          # training digits the page trains on (class-balanced: 100 of each)
+N_TRAIN = 2000          # training digits the page trains on (class-balanced: 200 of each)
 N_DOTS = 500            # test digits whose codes the page draws
 HIDDEN, LATENT = 128, 2
 BATCH, LR, EPOCHS = 50, 2e-3, 20

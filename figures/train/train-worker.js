@@ -3,9 +3,9 @@
 // digits and both models. Messages in: {type: 'start', spec, bytes} (the build's data.train
 // and the bytes of its digits file), {type: 'epoch'} (one epoch of both models), {type:
 // 'reset', models: ['ae', 'vae'], beta}. Out: {type: 'ready' | 'epoch' | 'reset'} with each model's
-// epoch, losses, dot codes and decoded grid, or {type: 'error', message}; each answer
+// epoch, losses, dot codes, decoded grid and decoded N(0, I) draws, or {type: 'error', message}; each answer
 // carries the `gen` of the message it answers.
-import { createModel } from './trainer.js';
+import { createModel, normals } from './trainer.js';
 
 const version = new URL(import.meta.url).searchParams.get('v');
 const lib = name => new URL(`../lib/${name}${version ? `?v=${version}` : ''}`, import.meta.url).href;
@@ -15,7 +15,7 @@ const grid = Float32Array.from({ length: GRID * GRID * 2 }, (_, k) => {
   return k % 2 ? SPAN - (Math.floor(cell / GRID) + 0.5) * step : -SPAN + (cell % GRID + 0.5) * step;   // rows top down
 });
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
-let spec, x, dots, models = {};
+let spec, x, dots, draws, models = {};
 
 /** TF.js on WebAssembly (single-threaded, as on the page), else on plain JavaScript. */
 async function backend() {
@@ -40,7 +40,7 @@ function reset(names, beta) {
 function view(name, result) {
   const m = models[name];
   return { epoch: m.epoch, beta: m.beta, recon: result?.recon ?? null, kl: result?.kl ?? null,
-           codes: m.encode(dots), grid: m.decode(grid) };
+           codes: m.encode(dots), grid: m.decode(grid), draws: m.decode(draws) };
 }
 
 async function handle(msg) {
@@ -51,6 +51,7 @@ async function handle(msg) {
     x = tf.tidy(() => tf.div(tf.tensor2d(bytes.subarray(0, spec.n * size), [spec.n, size], 'float32'), 255));
     dots = tf.tidy(() => tf.div(tf.tensor2d(bytes.subarray(spec.n * size, (spec.n + spec.dots) * size),
       [spec.dots, size], 'float32'), 255));
+    draws = normals(spec.seeds.draws, spec.draws * 2);          // the build's N(0, I) draws
     reset(['ae', 'vae'], msg.beta);
     return { type: 'ready', grid: GRID, span: SPAN, labels: bytes.slice((spec.n + spec.dots) * size),
              ae: view('ae'), vae: view('vae') };

@@ -24,6 +24,8 @@ export function createTrain(root, app) {
       <div class="train-panel" data-model="${m}">
         <h3>${label}</h3>
         <canvas width="336" height="336" aria-label="The ${label}'s latent plane: test codes over decoded digits"></canvas>
+        <p class="train-outside"></p>
+        <p class="train-share"></p>
         <svg class="train-curve" viewBox="0 0 336 120" role="img" aria-label="The ${label}'s loss per epoch"></svg>
       </div>`).join('')}
     </div>`;
@@ -42,7 +44,7 @@ export function createTrain(root, app) {
           resolve();
         }
         if (data.gen === gen) show(data);
-        if (data.type !== 'ready' && data.gen === gen) busy = false;
+        if (data.type !== 'ready' && data.gen === gen) root.dataset.busy = busy = false;
         if (running && !busy) epoch();
       };
       worker.onerror = event => { reject(new Error(event.message || 'the training worker failed to start')); };
@@ -60,7 +62,7 @@ export function createTrain(root, app) {
   }
 
   function epoch() {
-    busy = true;
+    root.dataset.busy = busy = true;
     worker.postMessage({ type: 'epoch', gen });
   }
 
@@ -94,16 +96,61 @@ export function createTrain(root, app) {
     }
     ctx.putImageData(img, 0, 0);
     ctx.globalAlpha = 0.85;
+    let outside = 0;
     for (let k = 0; k < labels.length; k++) {                     // test codes, coloured by class
       const x = (d.codes[2 * k] + span) / (2 * span) * canvas.width, y = (span - d.codes[2 * k + 1]) / (2 * span) * canvas.height;
-      if (x < 0 || y < 0 || x > canvas.width || y > canvas.height) continue;
-      ctx.fillStyle = colours[labels[k]];
-      ctx.beginPath();
-      ctx.arc(x, y, 2.5, 0, 2 * Math.PI);
-      ctx.fill();
+      const out = x < 0 || y < 0 || x > canvas.width || y > canvas.height;
+      outside += out;
+      ctx.beginPath();                                            // a code off the square: a ring at its edge
+      ctx.arc(Math.min(Math.max(x, 3), canvas.width - 3), Math.min(Math.max(y, 3), canvas.height - 3), 2.5, 0, 2 * Math.PI);
+      if (out) {
+        ctx.strokeStyle = colours[labels[k]];
+        ctx.stroke();
+      } else {
+        ctx.fillStyle = colours[labels[k]];
+        ctx.fill();
+      }
     }
+    $(`[data-model="${m}"] .train-outside`).textContent = outside
+      ? `${outside} of ${labels.length} test codes lie outside the square (rings at its edge).` : '';
     ctx.globalAlpha = 1;
     curve(m, d.beta);
+    marks(m, d);
+  }
+
+  /** The judge's reading of the grid's cells (in their corners) and its share of the draws. */
+  async function marks(m, d) {
+    let read;
+    try {
+      const net = await app.nets.get('judge');
+      read = { grid: judged(net, d.grid), draws: judged(net, d.draws) };
+    } catch (error) {
+      $(`[data-model="${m}"] .train-share`).textContent = `The judge is not available: ${error.message}`;
+      return;
+    }
+    if (last[m] !== d) return;                                  // a newer epoch is on its way
+    const canvas = $(`[data-model="${m}"] canvas`), ctx = canvas.getContext('2d'), size = canvas.width / grid;
+    ctx.font = '9px sans-serif';
+    read.grid.forEach(([label, ok], k) => {
+      ctx.fillStyle = ok ? '#1565c0' : '#999';
+      ctx.fillText(ok ? label : '?', (k % grid) * size + 2, Math.floor(k / grid) * size + 9);
+    });
+    const ref = spec.reference[m === 'ae' ? 'ae' : `vae-${d.beta}`].recognisable;
+    const share = read.draws.filter(([, ok]) => ok).length / read.draws.length;
+    const el = $(`[data-model="${m}"] .train-share`);
+    el.textContent = `Codes drawn from N(0, I) the judge recognises: ${Math.round(100 * share)} %` +
+      (d.epoch && ref[d.epoch - 1] != null ? ` (the build's run after this epoch: ${Math.round(100 * ref[d.epoch - 1])} %)` : '');
+    el.dataset.value = share;
+  }
+
+  /** [label, recognisable] for each 28x28 image of a flat array (judged padded to 32x32). */
+  function judged(net, images) {
+    return tf.tidy(() => {
+      const n = images.length / 784;
+      const p = net.predict(tf.pad(tf.tensor4d(images, [n, 28, 28, 1]), [[0, 0], [2, 2], [2, 2], [0, 0]]));
+      const top = tf.max(p, 1).dataSync(), label = tf.argMax(p, 1).dataSync();
+      return Array.from(label, (l, k) => [l, top[k] >= app.data.judge.threshold]);
+    });
   }
 
   function curve(m, beta) {
@@ -135,7 +182,7 @@ export function createTrain(root, app) {
   function reset(models) {
     if (!worker) return;
     gen += 1;
-    busy = true;
+    root.dataset.busy = busy = true;
     worker.postMessage({ type: 'reset', models, beta: Number(betaSelect.value), gen });
   }
   $('.train-reset').addEventListener('click', () => {
