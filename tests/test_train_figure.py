@@ -76,6 +76,11 @@ def test_train_pause_reset_and_beta(page, server):
     epoch, ae, vae, kl = wait_epoch(page, fig, 2)
     assert "VAE (epoch 1)" in status(fig)
     assert kl != first[3], "β = 4 gave the same KL as β = 1"
+
+    fig.get_by_role("button", name="Train").click()             # leaving the screen pauses
+    fig.get_by_role("button", name="Pause").wait_for()
+    page.evaluate("window.scrollTo(0, 0)")
+    fig.get_by_role("button", name="Train").wait_for(timeout=5000)
     assert not page.errors and not page.foreign, (page.errors, page.foreign)
 
 
