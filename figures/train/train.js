@@ -158,13 +158,21 @@ export function createTrain(root, app) {
     const mine = history[m], n = Math.max(spec.epochs, mine.length);
     const all = [...ref.recon, ...mine.map(e => e.recon)], top = Math.max(...all), bottom = Math.min(...all);
     const x = e => 30 + (e - 1) / Math.max(1, n - 1) * 300, y = v => 10 + (top - v) / Math.max(1e-6, top - bottom) * 95;
-    const line = (values, cls) => `<polyline class="${cls}" points="${values.map((v, i) => `${x(i + 1)},${y(v)}`).join(' ')}"/>`;
-    svg.innerHTML = `${line(ref.recon, 'train-reference')}${line(mine.map(e => e.recon), 'train-mine')}
+    const line = (values, cls, to = y) => `<polyline class="${cls}" points="${values.map((v, i) => `${x(i + 1)},${to(v)}`).join(' ')}"/>`;
+    let kl = '';
+    if (m === 'vae') {                                          // the KL, dashed, on its own scale (right)
+      const klTop = Math.max(1e-6, ...ref.kl, ...mine.map(e => e.kl)), yk = v => 10 + (1 - v / klTop) * 95;
+      kl = `${line(ref.kl, 'train-reference train-kl', yk)}${line(mine.map(e => e.kl), 'train-mine train-kl', yk)}
+        <text x="334" y="14" text-anchor="end">KL ${klTop.toFixed(1)}</text>`;
+    }
+    svg.innerHTML = `${line(ref.recon, 'train-reference')}${line(mine.map(e => e.recon), 'train-mine')}${kl}
       <text x="2" y="${y(top) + 4}">${top.toFixed(0)}</text><text x="2" y="${y(bottom) + 4}">${bottom.toFixed(0)}</text>
       <text x="330" y="118" text-anchor="end">epoch ${n}</text>`;
-    svg.setAttribute('aria-label', `The ${m.toUpperCase()}'s reconstruction loss per epoch: ` +
-      (mine.length ? `${fmt(mine.at(-1).recon)} nats after epoch ${mine.length}` : 'not trained yet') +
-      `; the build's run ended at ${fmt(ref.recon.at(-1))}`);
+    const klText = e => (m === 'vae' && e ? ` (KL ${fmt(e)})` : '');
+    svg.setAttribute('aria-label', `The ${m.toUpperCase()}'s reconstruction loss per epoch` +
+      (m === 'vae' ? ' and, dashed, its KL' : '') + ': ' +
+      (mine.length ? `${fmt(mine.at(-1).recon)} nats${klText(mine.at(-1).kl)} after epoch ${mine.length}` : 'not trained yet') +
+      `; the build's run ended at ${fmt(ref.recon.at(-1))}${klText(ref.kl.at(-1))}`);
   }
 
   run.addEventListener('click', async () => {
