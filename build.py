@@ -52,6 +52,9 @@ LIBRARIES = [
     ("katex/dist/katex.min.css", "katex/katex.min.css"),
 ]
 SCRIPTS = [f"lib/{dst}" for _, dst in LIBRARIES if dst.endswith(".js")]
+# Published in lib/ but loaded by no page: the training figure's worker loads TF.js whole
+# (it needs the gradients, which the parts above leave out) on the reader's first press.
+ON_USE = [("@tensorflow/tfjs/dist/tf.es2017.min.js", "tf.min.js")]
 MAIN = (*MODELS, "judge")      # the checkpoints the figures and the TF.js models are made from
 DEVICES = "auto, cpu, cuda or cuda:N"
 
@@ -237,7 +240,7 @@ def site_files(suffix: str) -> dict[str, Path]:
 def assemble(stage: Path, stages: dict[str, Path], cfgs: dict) -> None:
     from article.context import page_context
     from article.render import render
-    for src, _ in LIBRARIES:
+    for src, _ in [*LIBRARIES, *ON_USE]:
         if not (NODE_MODULES / src).is_file():
             raise UserError(f"{src} is missing from node_modules: run `npm ci` in {REPO}")
     shutil.copytree(stages["tfjs"], stage / "models", ignore=shutil.ignore_patterns(store.MANIFEST))
@@ -269,7 +272,7 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict) -> None:
         family = [{"name": "vae", "beta": cfgs["vae"].beta}, *({"name": n, "beta": m["beta"]} for n, m in extra.items())]
         data["betas"] = {"file": "data/betas.json", "models": sorted(family, key=lambda e: e["beta"])}
     (stage / "data" / "figure-data.json").write_text(json.dumps(data, separators=(",", ":")))
-    for src, dst in LIBRARIES:
+    for src, dst in [*LIBRARIES, *ON_USE]:
         (stage / "lib" / dst).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(NODE_MODULES / src, stage / "lib" / dst)
     shutil.copytree(NODE_MODULES / "katex/dist/fonts", stage / "lib/katex/fonts",
@@ -292,7 +295,7 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict) -> None:
 
 # ---- one build at a time: the page checks every file it fetches against its build ----
 
-CHECKED = ("models/", "data/pca.bin")          # binary files the page checks by size and SHA-256
+CHECKED = ("models/", "data/pca.bin", "data/train-digits.bin")   # binary files the page checks by size and SHA-256
 LOCAL_TAG = re.compile(r"<(?:script|img|source|link)\b[^>]*>")     # what a page loads (not its links)
 LOCAL_URL = re.compile(r'\b(src|href|srcset)="([^":?#]+)"')
 

@@ -46,6 +46,7 @@ FIGURES = (
     Figure("recon", page=True),
     Figure("traversals", page=True),
     Figure("dice", page=True),
+    Figure("train", page=True),
     Figure("sweep", page=True, stage="sweep"),
 )
 

@@ -1,0 +1,112 @@
+"""Figure "watch them learn" (figures/train): an AE and a VAE trained in the reader's
+browser, in a worker, from the build's seeded start. Real Chromium on the tiny build, found
+by accessible names; and the Node test of TF.js against the build's PyTorch losses."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import REPO
+
+STATUS = re.compile(r"epoch (\d+) · AE ([\d.]+) · VAE (?:\(epoch \d+\) )?([\d.]+) \(KL ([\d.]+)\)")
+
+
+def status(fig) -> str:
+    return fig.get_by_role("status").inner_text()
+
+
+def losses(fig) -> tuple[int, float, float, float]:
+    m = STATUS.search(status(fig))
+    assert m, status(fig)
+    return int(m[1]), float(m[2]), float(m[3]), float(m[4])
+
+
+def wait_epoch(page, fig, n: int, timeout=20_000) -> tuple:
+    page.wait_for_function("([el, n]) => Number(el.dataset.epoch) >= n", arg=[fig.locator("[data-view]").element_handle(), n],
+                           timeout=timeout)
+    return losses(fig)
+
+
+def open_figure(page, server, name="index.html"):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(server + name)
+    fig = page.locator("#fig-train")
+    fig.get_by_role("button", name="Train").wait_for()
+    return fig, requests
+
+
+def test_train_pause_reset_and_beta(page, server):
+    fig, requests = open_figure(page, server)
+    page.wait_for_load_state("networkidle")
+    fig.scroll_into_view_if_needed()
+    assert not [u for u in requests if "train-digits" in u], "the digits were fetched before the first press"
+    assert "epoch 0" in status(fig)
+
+    fig.get_by_role("button", name="Train").click()
+    pause = fig.get_by_role("button", name="Pause")
+    first = wait_epoch(page, fig, 1)
+    tensors = fig.locator("[data-view]").get_attribute("data-tensors")
+    later = wait_epoch(page, fig, 3)
+    assert later[0] >= 3 and later[1] < first[1] and later[2] < first[2], (first, later)
+    assert fig.locator("[data-view]").get_attribute("data-tensors") == tensors, "the worker's tensors grew"
+
+    pause.click()
+    fig.get_by_role("button", name="Train").wait_for()
+    page.wait_for_function("el => el.dataset.busy === 'false'", arg=fig.locator("[data-view]").element_handle())
+    stopped = losses(fig)[0]
+    page.wait_for_timeout(2500)
+    assert losses(fig)[0] == stopped, "the epoch count went on after Pause"
+
+    fig.get_by_role("button", name="Reset").click()
+    page.wait_for_function("el => el.dataset.epoch === '0'", arg=fig.locator("[data-view]").element_handle())
+    assert status(fig).startswith("epoch 0")
+    fig.get_by_role("button", name="Step").click()
+    assert wait_epoch(page, fig, 1) == first, "Reset did not give the same first epoch again"
+
+    fig.get_by_role("combobox", name="β").select_option("4")
+    page.wait_for_function("el => /VAE \\(epoch 0\\)/.test(el.querySelector('[role=status]').textContent)",
+                           arg=fig.locator("[data-view]").element_handle())
+    fig.get_by_role("button", name="Step").click()
+    epoch, ae, vae, kl = wait_epoch(page, fig, 2)
+    assert "VAE (epoch 1)" in status(fig)
+    assert kl != first[3], "β = 4 gave the same KL as β = 1"
+
+    fig.get_by_role("button", name="Train").click()             # leaving the screen pauses
+    fig.get_by_role("button", name="Pause").wait_for()
+    page.evaluate("window.scrollTo(0, 0)")
+    fig.get_by_role("button", name="Train").wait_for(timeout=5000)
+    assert not page.errors and not page.foreign, (page.errors, page.foreign)
+
+
+def test_nothing_large_named_train_before_the_first_press(page, server, site):
+    sizes = []
+    page.on("response", lambda r: "train" in r.url and sizes.append((r.url, len(r.body()))))
+    _, requests = open_figure(page, server)
+    page.wait_for_load_state("networkidle")
+    assert sizes and all(n <= 50_000 for _, n in sizes), sizes
+    assert not [u for u in requests if "lib/tf.min.js" in u], "the worker's TF.js was fetched before the first press"
+    spec = json.loads((site / "data" / "figure-data.json").read_text())["train"]
+    on_use = [spec["file"], "lib/tf.min.js", "lib/tf-backend-wasm.min.js",
+              *(f"js/{f}" for f in ("train-worker.js", "trainer.js", "train.js"))]
+    assert sum(len(gzip.compress((site / f).read_bytes())) for f in on_use) <= 1_200_000
+
+
+def test_the_figures_own_page_works_alone(page, server):
+    fig, _ = open_figure(page, server, "figure-train.html")
+    fig.get_by_role("button", name="Step").click()
+    epoch, ae, vae, kl = wait_epoch(page, fig, 1)
+    assert epoch == 1 and ae > 0 and vae > 0
+    assert not page.errors and not page.foreign, (page.errors, page.foreign)
+
+
+def test_tfjs_matches_pytorch_losses(site):
+    proc = subprocess.run(["node", "--test", "--test-reporter=tap", "tests/js/train.test.mjs"], cwd=REPO,
+                          capture_output=True, text=True, env={**os.environ, "SITE": str(site)}, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "# pass 2" in proc.stdout
