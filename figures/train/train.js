@@ -50,7 +50,7 @@ export function createTrain(root, app) {
       worker.onerror = event => { reject(new Error(event.message || 'the training worker failed to start')); };
       status.textContent = 'loading the digits and TF.js…';
       worker.postMessage({ type: 'start', spec, bytes, beta: Number(betaSelect.value), gen }, [bytes]);
-    })).catch(error => { fail(error.message); throw error; });
+    })).catch(error => { fail(error.message); starting = null; throw error; });   // a later press tries again
     return starting;
   }
 
@@ -179,12 +179,12 @@ export function createTrain(root, app) {
     running = !running;
     run.textContent = running ? 'Pause' : 'Train';
     if (running) {
-      await start();
+      if (!await start().then(() => true, () => false)) return;   // fail() has said why
       if (running && !busy) epoch();
     }
   });
   $('.train-step').addEventListener('click', async () => {
-    await start();
+    if (!await start().then(() => true, () => false)) return;
     if (!busy && !running) epoch();
   });
   function reset(models) {
