@@ -100,7 +100,7 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         "recon_gap": vae["test_recon_bce_784"] - ae["test_recon_bce_784"],
         "recon_gap_share": vae["test_recon_bce_784"] / ae["test_recon_bce_784"] - 1,
         "sample_gap": vae["test_elbo_recon_784"] - vae["test_recon_bce_784"],
-        "noise_narrow": public["sigma"]["median"] < 0.5,          # half the prior's standard deviation
+        "noise_narrow": public["sigma"]["median"] < 0.2,          # a fifth of the prior's standard deviation
         # the VAE's means spread like N(0, I): per axis an SD within 0.1 of 1, a centre within 0.1 of 0
         "vae_fits_prior": max(abs(public["spread"]["vae"]["sd"][0] - 1), abs(public["spread"]["vae"]["sd"][1] - 1),
                               public["spread"]["vae"]["off"]) <= 0.1,

@@ -366,11 +366,18 @@ def test_back_and_forward_restore_and_drags_do_not_grow_history(browser, server,
 
 # ---- 7. narrow screens --------------------------------------------------------------------
 
-def test_nothing_scrolls_sideways_at_320_px(browser, server):
-    page = new_page(browser, 320, 640, touch=True)
+def phone_with_a_walk(browser, server, width, height):
+    """A touch page of this size with the article open and two digits selected (so that
+    the interpolation's controls show too)."""
+    page = new_page(browser, width, height, touch=True)
     open_page(page, server)
     select(page, "digit 1")
     select(page, "digit 7")
+    return page
+
+
+def test_nothing_scrolls_sideways_at_320_px(browser, server):
+    page = phone_with_a_walk(browser, server, 320, 640)
     for y in range(0, page.evaluate("document.documentElement.scrollHeight"), 500):   # every lazy figure
         page.evaluate(f"scrollTo(0, {y})")
         page.wait_for_timeout(30)
@@ -389,10 +396,7 @@ def test_nothing_scrolls_sideways_at_320_px(browser, server):
 
 
 def test_controls_are_at_least_24_px_on_a_phone(browser, server):
-    page = new_page(browser, 375, 740, touch=True)
-    open_page(page, server)
-    select(page, "digit 1")
-    select(page, "digit 7")
+    page = phone_with_a_walk(browser, server, 375, 740)
     page.locator("#map").scroll_into_view_if_needed()
     small = page.evaluate("""() => [...document.querySelectorAll(
           ['#explorer', '#map', '#recon'].flatMap(f => ['button', 'input', 'select', '[role=slider]']
