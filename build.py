@@ -30,7 +30,7 @@ from pathlib import Path
 import figures
 import store
 from training.config import (DATA_ENV, MODELS, PALETTE, REPO, SWEEP_BETAS, SWEEP_DIMS, JudgeConfig, ModelArgs,
-                             TrainConfig, digest, families, source_digest)
+                             SEEDS, TrainConfig, digest, families, replicas, source_digest)
 from training.errors import UserError, file_problem
 
 NODE_MODULES = REPO / "node_modules"
@@ -64,15 +64,17 @@ def log(msg: str) -> None:
     tqdm.write(msg, file=sys.stderr)
 
 
-def configs(args) -> tuple[dict[str, TrainConfig | JudgeConfig], list[str]]:
-    """Every model the build trains, by name (the main pair, the judge and the sweep's
-    families, which include the main pair), and the names of the sweep's models."""
+def configs(args) -> tuple[dict[str, TrainConfig | JudgeConfig], list[str], list[str]]:
+    """Every model the build trains, by name (the main pair, the judge, the sweep's
+    families, which include the main pair, and the main pair with other seeds), the names of
+    the sweep's families and those of the other seeds' models."""
     data = dict(seed=args.seed, train_limit=args.train_limit, test_limit=args.test_limit)
     base = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, **data)
     main = {"ae": TrainConfig(model=ModelArgs(variational=False), beta=1.0, **base),
             "vae": TrainConfig(model=ModelArgs(variational=True), beta=args.beta, **base)}
     sweep = families(main, args.sweep_dims, args.sweep_betas) if args.sweep_dims or args.sweep_betas else []
-    return {**main, "judge": JudgeConfig(**data), **{c.name: c for c in sweep}}, [c.name for c in sweep]
+    seeds = replicas(main, args.seeds)
+    return {**main, "judge": JudgeConfig(**data), **{c.name: c for c in sweep}, **seeds}, [c.name for c in sweep], list(seeds)
 
 
 def variants(cfgs: dict, sweep: list[str]) -> list[str]:
@@ -84,7 +86,8 @@ def variants(cfgs: dict, sweep: list[str]) -> list[str]:
 
 def stage_plan(sweep: list[str], betas: list[str] = ()) -> dict[str, tuple[list[str], list[str]]]:
     """stage -> (the checkpoints it is made from, the code it runs: entries whose imports
-    training.config.code_closure follows)."""
+    training.config.code_closure follows); `sweep` names the models the sweep stage measures
+    (its families and the main pair's other seeds)."""
     palette = [PALETTE.relative_to(REPO).as_posix()]           # the stills' colours
     plan = {"figures": (list(MAIN), [*figures.stage_code("figures"), *palette]),
             "tfjs": (list(MAIN), ["training/export_tfjs.py"])}
@@ -114,16 +117,16 @@ def build(args, check=lambda: None) -> dict:
     store.remove_stale(Path(args.ckpt_dir))
     report = {"trained": [], "loaded_models": False, "figures_computed": False, "exported": False,
               "sweep_computed": False, "betas_computed": False}
-    cfgs, sweep = configs(args)
+    cfgs, sweep, seeds = configs(args)
     betas = variants(cfgs, sweep)
     ckpts = {n: Path(args.ckpt_dir) / c.checkpoint_name() for n, c in cfgs.items()}
     keys = None
     if not args.retrain and all(p.is_file() for p in ckpts.values()):
-        keys = stage_keys(sweep, betas, ckpts, args.seed)
+        keys = stage_keys([*sweep, *seeds], betas, ckpts, args.seed)
         if not all(cache.ready(stage, key) for stage, key in keys.items()):
             keys = None
     if keys is None:
-        keys = compute_stages(args, cfgs, sweep, betas, ckpts, cache, report)
+        keys = compute_stages(args, cfgs, sweep, seeds, betas, ckpts, cache, report)
     stages = {stage: cache.path(stage, key) for stage, key in keys.items()}
 
     # the site, assembled next to its final place, checked and swapped in
@@ -145,8 +148,8 @@ def build(args, check=lambda: None) -> dict:
     return report
 
 
-def compute_stages(args, cfgs: dict, sweep: list[str], betas: list[str], ckpts: dict, cache: store.Cache,
-                   report: dict) -> dict[str, str]:
+def compute_stages(args, cfgs: dict, sweep: list[str], seeds: list[str], betas: list[str], ckpts: dict,
+                   cache: store.Cache, report: dict) -> dict[str, str]:
     """Train or load the models, then make whichever cached stage is missing."""
     import torch
 
@@ -169,7 +172,7 @@ def compute_stages(args, cfgs: dict, sweep: list[str], betas: list[str], ckpts: 
         summary = ", ".join(f"{k} {v:.4g}" for k, v in metrics[name].items() if k.startswith("test_") and isinstance(v, float))
         log(f"{name}: {'trained' if was_trained else 'reused checkpoint'} ({summary})")
     torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
-    keys = stage_keys(sweep, betas, ckpts, args.seed)
+    keys = stage_keys([*sweep, *seeds], betas, ckpts, args.seed)
 
     run = figures.Run(models, metrics, cfgs, (xtr, ytr, xte, yte), args.seed, Path())
 
@@ -193,10 +196,10 @@ def compute_stages(args, cfgs: dict, sweep: list[str], betas: list[str], ckpts: 
 
     report["exported"] = cache.make("tfjs", keys["tfjs"], make_tfjs)[1]
 
-    # 4. the sweep: every family model measured like the main pair
+    # 4. the sweep: every family model, and the main pair's other seeds, measured like the main pair
     def make_sweep(folder: Path):
-        log("measuring the sweep's models with the judge")
-        run.folder, run.sweep = folder, sweep
+        log("measuring the sweep's models and the other seeds with the judge")
+        run.folder, run.sweep, run.seeds = folder, sweep, seeds
         figures.compute("sweep", run)
 
     if "sweep" in keys:
@@ -337,7 +340,7 @@ def check_writable(args, out: Path) -> None:
     when MNIST is to be downloaded into it, and the temporary folder (libraries' caches).
     The data folder is otherwise only read, and may be read-only."""
     from training.data import needs_download
-    cfgs, _ = configs(args)
+    cfgs, _, _ = configs(args)
     ckpt, cache, data = Path(args.ckpt_dir), Path(args.cache_dir), Path(args.data_dir)
     places = [(out.parent, f"{out.parent}, where --out {out} is assembled and swapped in",
                "make it writable, or pass --out a folder in a writable place"),
@@ -477,6 +480,9 @@ def parse_args(argv=None):
                         "and this '', no sweep)")
     p.add_argument("--sweep-betas", type=number_list(float, 0, "numbers >= 0"), default=",".join(f"{b:g}" for b in SWEEP_BETAS),
                    help="betas of the sweep's extra VAEs at the main latent size, comma-separated")
+    p.add_argument("--seeds", type=number(int, 1, "must be a whole number >= 1"), default=SEEDS,
+                   help="how many times the main pair is trained, with --seed and the next seeds (the article "
+                        "gives its headline shares over all of them)")
     p.add_argument("--retrain", action="store_true", help="train even if a matching checkpoint exists")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--serve", action="store_true", help="after building, serve the site on 127.0.0.1")

@@ -68,6 +68,22 @@ def compare(a: float, b: float) -> str:
     return "about the same as" if abs(a - b) <= CLOSE else ("more than" if a > b else "less than")
 
 
+def over_seeds(seeds: list[dict]) -> dict | None:
+    """The main pair over its training seeds (metrics.json's "seeds"): how many, and per key of
+    "sampling" (e.g. "vae_prior") the least and the largest share of recognisable draws, the
+    same for the VAE's test -ELBO (nats), and how the AE's N(0, I) draws compare with the VAE's
+    prior on each seed (`compare`), with `agree` when every seed says the same."""
+    if len(seeds) < 2:
+        return None
+    span = lambda values: (min(values), max(values))   # noqa: E731
+    prior_vs = [compare(e["sampling"]["ae_prior"]["recognisable"], e["sampling"]["vae_prior"]["recognisable"])
+                for e in seeds]
+    return {"n": len(seeds), "others": [e["seed"] for e in seeds[1:]],
+            "share": {k: span([e["sampling"][k]["recognisable"] for e in seeds]) for k in seeds[0]["sampling"]},
+            "neg_elbo": span([e["test_neg_elbo_784"] for e in seeds]),
+            "prior_vs": prior_vs, "agree": len(set(prior_vs)) == 1, "rows": seeds}
+
+
 def model_sizes(site: Path) -> tuple[int, int]:
     """Bytes of the TF.js models a site's page loads for its figures (the main pair's encoders
     and decoders, the judge), and of those it loads only when a reader asks (the beta family)."""
@@ -126,7 +142,7 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
     }
     return {**figs, "metrics": public, "history": {k: metrics[k].get("history", []) for k in MODELS},
             "data": {k: v for k, v in data.items() if k != "inputs"}, "inputs": data["inputs"],
-            "info": info_theory(public), "config": config, "d": derived, "strangers": strangers(public, data),
+            "info": info_theory(public), "seeds": over_seeds(public.get("seeds", [])), "config": config, "d": derived, "strangers": strangers(public, data),
             "stranger_central": round(100 * (1 - 2 * STRANGER_TAIL)),
             "fig": {f.name: k for k, f in enumerate(figures.FIGURES, 1)}, "sampler_names": SAMPLER_NAMES,
             "grid_columns": GRID_COLUMNS, "close_points": 100 * CLOSE,

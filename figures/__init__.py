@@ -111,11 +111,14 @@ class Run:
     """What a figure's `compute` gets: the trained models by name (`models`; `judge`), their
     training metrics and configs, MNIST (`mnist`: x_train, y_train, x_test, y_test, images
     (N, 1, 32, 32) in [0, 1]), the run's seed, the stage folder to write into, and each
-    model's training codes, computed once (`codes(name)`: (N, D) numpy, the VAE's means)."""
+    model's training codes, computed once (`codes(name)`: (N, D) numpy, the VAE's means).
+    In the sweep stage, `sweep` names its families' models and `seeds` the main pair's other
+    seeds ("ae-seed1", ...; training/config.py: replicas)."""
 
     def __init__(self, models: dict, metrics: dict, configs: dict, mnist: tuple, seed: int, folder: Path):
         self.models, self.metrics, self.configs, self.mnist = models, metrics, configs, mnist
         self.seed, self.folder, self.pictures, self._codes = seed, Path(folder), {}, {}
+        self.sweep, self.seeds = [], []
 
     @property
     def judge(self):

@@ -9,6 +9,8 @@ import re
 import html5lib
 from playwright.sync_api import expect
 
+from conftest import text
+
 NUMBER = re.compile(r"\d[\d,.]*")
 
 
@@ -107,6 +109,29 @@ def test_the_judges_mistakes_on_non_digits_are_measured_and_shown(site):
     assert shown["fooled-noise"] == percent(fooled["noise"])
     for m in ("vae", "ae"):
         assert 0 <= fooled["far"][m] <= 1 and shown[f"fooled-far-{m}"] == percent(fooled["far"][m])
+
+
+def test_the_headline_is_measured_over_three_seeds_and_shown_with_its_range(site, doc, tiny_build):
+    """metrics.json holds the main pair trained with at least three seeds, each measured with
+    the same dice; the opening figure gives the headline shares with their range over the
+    seeds, and an appendix lists every run."""
+    from article.render import percent
+    metrics = json.loads((site / "metrics.json").read_text())
+    seeds = metrics["seeds"]
+    assert len(seeds) >= 3 and len({e["seed"] for e in seeds}) == len(seeds)
+    assert seeds[0]["seed"] == 0 and seeds[0]["sampling"]["vae_prior"] == {
+        k: metrics["sampling"]["vae_prior"][k] for k in ("recognisable", "class_entropy")}
+    assert seeds[0]["test_neg_elbo_784"] == metrics["vae"]["test_neg_elbo_784"]
+    elbos = [e["test_neg_elbo_784"] for e in seeds]
+    assert len(set(elbos)) == len(elbos), "each seed trains a model of its own"
+    assert len(list(tiny_build["ckpt"].glob("vae-*.pt"))) >= 3
+    caption = text(doc.find(".//figure[@id='fig-pair']/figcaption"))
+    for key in ("vae_prior", "ae_prior"):
+        shares = [e["sampling"][key]["recognisable"] for e in seeds]
+        lo, hi = percent(min(shares)), percent(max(shares))
+        assert (f"{lo}–{hi}" if lo != hi else lo) in caption
+    rows = doc.findall(".//table[@id='seeds-table']/tbody/tr")
+    assert [r.get("data-seed") for r in rows] == [str(e["seed"]) for e in seeds]
 
 
 def test_the_sweep_is_one_screen_with_a_picker_and_its_tables_in_an_appendix(page, server, site):

@@ -192,6 +192,9 @@ CONFIGS = {c.kind: c for c in (TrainConfig, JudgeConfig)}
 # latent size, all trained by the main pair's recipe (training/sweep.py measures them).
 SWEEP_DIMS = (2, 4, 8, 16)
 SWEEP_BETAS = (0.25, 0.5, 4.0)
+# The main pair is trained this many times, with the run's seed and the next ones, so that the
+# article can tell what holds from what one training run happened to give
+SEEDS = 3
 
 
 def families(main: dict[str, TrainConfig], dims=SWEEP_DIMS, betas=SWEEP_BETAS) -> list[TrainConfig]:
@@ -206,3 +209,11 @@ def families(main: dict[str, TrainConfig], dims=SWEEP_DIMS, betas=SWEEP_BETAS) -
     for beta in betas:
         out.append(dataclasses.replace(main["vae"], beta=float(beta)))
     return list({c.name: c for c in out}.values())
+
+
+def replicas(main: dict[str, TrainConfig], seeds: int = SEEDS) -> dict[str, TrainConfig]:
+    """The main pair (`main`: {"ae": config, "vae": config}) trained again with the next
+    `seeds` - 1 seeds, by name: {"ae-seed1": ..., "vae-seed1": ..., "ae-seed2": ...} for a run
+    with seed 0. Everything but the seed (weights' start, shuffles, noise) is the main pair's."""
+    return {f"{name}-seed{config.seed + k}": dataclasses.replace(config, seed=config.seed + k)
+            for k in range(1, seeds) for name, config in main.items()}

@@ -132,13 +132,42 @@ def render_sweep_draws(entries: list[dict], draws: dict, main: dict, out_dir: Pa
     return verdicts
 
 
+def measure_seeds(run) -> list[dict]:
+    """The main pair and its retrainings with other seeds (`run.seeds`; training/config.py:
+    replicas), each pair measured like the main one and with the same dice: per training seed,
+    each sampler's share of recognisable draws and their class entropy per model (keys as
+    in metrics.json's "sampling": "vae_prior", ...), the VAE's test -ELBO and both models' test
+    reconstruction cross-entropy (nats over 784 pixels)."""
+    from training.config import MODELS
+    from training.evaluation import axis_ranges, sampling
+    pairs = {run.seed: {m: m for m in MODELS}}
+    for name in run.seeds:
+        config = run.configs[name]
+        pairs.setdefault(config.seed, {})["vae" if config.model.variational else "ae"] = name
+    out = []
+    for seed, names in sorted(pairs.items()):
+        names = {m: names[m] for m in MODELS}
+        codes = {m: run.codes(n) for m, n in names.items()}
+        scores = sampling({m: run.models[n] for m, n in names.items()}, run.judge, codes,
+                          {m: axis_ranges(c) for m, c in codes.items()}, run.seed)
+        out.append({"seed": seed,
+                    "sampling": {k: {"recognisable": v["recognisable"], "class_entropy": v["class_entropy"]}
+                                 for k, v in scores.items()},
+                    "test_neg_elbo_784": run.metrics[names["vae"]]["test_neg_elbo_784"],
+                    "test_recon_bce_784": {m: run.metrics[n]["test_recon_bce_784"] for m, n in names.items()}})
+    return out
+
+
 def compute(run) -> dict:
     configs = [run.configs[n] for n in run.sweep]
     entries, draws = measure_sweep(configs, run.models, run.metrics, run.judge, run.mnist[0], run.seed)
     main = main_of(run.configs["vae"].to_dict())
+    numbers = {"sweep": entries, "seeds": measure_seeds(run)}
+    if not entries:
+        return {"numbers": numbers, "draws": {}}
     render_sweep(entries, main, run.path("img", "sweep.png"))
     render_sweep(entries, main, run.path("img", "sweep-narrow.png"), "narrow")
-    return {"numbers": {"sweep": entries}, "draws": render_sweep_draws(entries, draws, main, run.folder / "img")}
+    return {"numbers": numbers, "draws": render_sweep_draws(entries, draws, main, run.folder / "img")}
 
 
 def main_of(vae: dict) -> dict:
