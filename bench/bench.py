@@ -11,8 +11,8 @@ checkpoints/ and .cache/ are not touched); the site is served on loopback gzip-e
 static host (build.Handler plus Content-Encoding: gzip for text, JS, JSON and wasm) and measured
 in headless Chromium: the page, axe-core's audit, the training figure, and Lighthouse (whose
 Chromium reaches nothing but loopback). Prints a table (measure, median, target, pass) and
-writes every measure with its per-run values to --out (default bench/results.json); `all_pass` there says
-whether every target was met (the exit status is 0 either way; 1 if a stage fails).
+writes every measure with its per-run values to --out (default bench/results.json); `all_pass`
+there says whether every target was met (the exit status is 0 either way; 1 if a stage fails).
 """
 from __future__ import annotations
 
