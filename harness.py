@@ -1,5 +1,5 @@
 """What the tests and the benchmark share: the tiny build's flags, Chromium's launch
-settings, a loopback server for a built site, and the trained models of a build."""
+settings, a loopback server for a built site, axe-core's audit of a page, and the trained models of a build."""
 from __future__ import annotations
 
 import contextlib
@@ -8,6 +8,9 @@ import http.server
 import re
 import threading
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parent
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 
 # one epoch on 512 images and a sweep of two latent sizes and one beta: a real build in
 # seconds (numbers meaningless, every path taken)
@@ -34,6 +37,17 @@ def serve_site(site: Path, handler=None):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def axe(page, base: str) -> list[dict]:
+    """axe-core's violations on the page as it is now: [{id, help, nodes}]. The script comes
+    from node_modules, served as if from the site at `base`: the page's Content-Security-Policy
+    allows no inline script."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.route("**/axe-core.js", lambda route: route.fulfill(path=AXE, content_type="text/javascript"))
+        page.add_script_tag(url=f"{base}axe-core.js")
+    found = page.evaluate("axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)")
+    return [{"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in found]
 
 
 def load_models(ckpt_dir: Path, names=("ae", "vae")) -> dict:

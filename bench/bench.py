@@ -1,26 +1,29 @@
 #!/usr/bin/env python3
 """Benchmark of the build and of the page, against the project's targets.
 
-    .venv/bin/python bench/bench.py                    # full MNIST: 3 cold builds, 3 page runs (~20 min)
+    .venv/bin/python bench/bench.py                    # full MNIST: 3 cold builds, 3 page runs (~30 min)
     .venv/bin/python bench/bench.py --build-runs 1     # one cold build only
-    .venv/bin/python bench/bench.py --tiny --runs 1 --out bench/tiny.json     # smoke test (~2 min)
+    .venv/bin/python bench/bench.py --tiny --runs 1 --out bench/tiny.json     # smoke test (~6 min)
+    .venv/bin/python bench/bench.py --tiny --runs 1 --no-lighthouse --out bench/tiny.json   # without Lighthouse
 
 Everything runs in a temporary folder (fresh checkpoints, cache and site; the repo's dist/,
-checkpoints/ and .cache/ are not touched); the site is served on loopback by build.Handler and
-measured in headless Chromium. Prints a table (measure, median, target, pass) and writes every
-measure with its per-run values to --out (default bench/results.json); `all_pass` there says
-whether every target was met (the exit status is 0 either way; 1 if a stage fails).
+checkpoints/ and .cache/ are not touched); the site is served on loopback gzip-encoded like a
+static host (build.Handler plus Content-Encoding: gzip for text, JS, JSON and wasm) and measured
+in headless Chromium: the page, axe-core's audit, the training figure, and Lighthouse (whose
+Chromium reaches nothing but loopback). Prints a table (measure, median, target, pass) and
+writes every measure with its per-run values to --out (default bench/results.json); `all_pass`
+there says whether every target was met (the exit status is 0 either way; 1 if a stage fails).
 """
 from __future__ import annotations
 
-import argparse, datetime, gzip, importlib.metadata, json, math, os, re
+import argparse, datetime, gzip, importlib.metadata, io, json, math, os, re
 import platform, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from article.context import model_sizes  # noqa: E402
-from harness import CHROMIUM, CHROMIUM_ARGS, TINY, serve_site  # noqa: E402
+from harness import CHROMIUM, CHROMIUM_ARGS, TINY, axe, serve_site  # noqa: E402
 
 PROJECT = ["build.py", "store.py", "training", "figures", "article"]  # what a template-only rebuild needs
 # key: (what is measured, target text, pass test on the median or None for report-only)
@@ -43,6 +46,26 @@ TARGETS = {
     "model_bytes": ("the page's TF.js models: encoders, decoders, judge (bytes)", "<= 1 MB", lambda v: v <= 1e6),
     "family_model_bytes": ("the beta family's TF.js models, loaded when a reader picks a beta (bytes)", "report",
                            None),
+    # Lighthouse 12, default settings (mobile: simulated slow 4G and 4x CPU slowdown; desktop: --preset=desktop);
+    # accessibility, best practices and SEO from the mobile runs (the desktop runs' are in lighthouse_details)
+    "lh_mobile_performance": ("Lighthouse performance, mobile (score)", ">= 90", lambda v: v >= 90),
+    "lh_desktop_performance": ("Lighthouse performance, desktop (score)", ">= 95", lambda v: v >= 95),
+    "lh_accessibility": ("Lighthouse accessibility (score)", "100", lambda v: v >= 100),
+    "lh_best_practices": ("Lighthouse best practices (score)", "100", lambda v: v >= 100),
+    "lh_seo": ("Lighthouse SEO (score)", "100", lambda v: v >= 100),
+    **{f"axe_{when}_{w}": (f"axe-core violations at {w} px, {what}", "0", lambda v: v == 0)
+       for w in (1280, 375) for when, what in (("load", "as loaded"), ("interactive", "explorer ready and used"))},
+    "train_first_update_s": ("training figure: press Train -> both planes first drawn (s)", "<= 1.5",
+                             lambda v: v <= 1.5),
+    "train_epoch_s": ("training figure: one epoch of both models, in the worker (s)", "<= 4", lambda v: v <= 4),
+    # rAF times come in 0.1 ms steps; this target allows 0.2 ms of timer grain
+    "train_drag_frame_p95_ms": ("frame time p95, explorer drag while the figure trains (ms)", "<= 16.7 (+0.2)",
+                                lambda v: v <= 16.9),
+    "train_tensor_growth": ("worker's tf.memory().numTensors, last epoch - first", "0", lambda v: v == 0),
+    "train_fetch_gzip_bytes": ("training figure's fetches on first use: data and code, gzip (bytes)", "<= 1.2 MB",
+                               lambda v: v <= 1.2e6),
+    "train_before_gzip_bytes": ("page scrolled through before the training figure is used, gzip (bytes)",
+                                "<= 1.5 MB", lambda v: v <= 1.5e6),
 }
 # the page-side snippets, by name, from the "// ---- NAME" sections of probes.js (comments dropped)
 JS = {m[0]: "\n".join(line for line in m[1].strip().splitlines() if not line.lstrip().startswith("//"))
@@ -50,6 +73,12 @@ JS = {m[0]: "\n".join(line for line in m[1].strip().splitlines() if not line.lst
                           re.M | re.S)}
 HARNESS = '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script src="__bench__tf.min.js"></script>'
 TF_BUNDLE = REPO / "node_modules/@tensorflow/tfjs/dist/tf.min.js"  # the all-in-one bundle, WebGL included
+LIGHTHOUSE = REPO / "node_modules/lighthouse/cli/index.js"
+# Lighthouse's Chromium: headless, and every request off loopback sent to a closed loopback port (Chromium
+# never proxies loopback), so it fails at once and nothing leaves the machine
+LH_CHROME_FLAGS = ["--headless=new", *CHROMIUM_ARGS, "--proxy-server=http://127.0.0.1:9"]
+# what static hosts commonly gzip: text, JS, JSON, SVG and wasm (not .bin: weights and the digits go as they are)
+GZIP_SUFFIXES = {".html", ".css", ".js", ".mjs", ".json", ".svg", ".wasm", ".txt", ".xml", ".map"}
 
 
 def log(msg: str) -> None:
@@ -105,20 +134,237 @@ def template_rebuilds(tmp: Path, warm: dict, data_args: list, n: int) -> tuple[l
     return times, inner, hits
 
 
-def browser_runs(site: Path, n: int, info: dict, seconds: float = 5) -> list[dict]:
-    """`n` page runs and default-backend runs against `site` served by build.Handler on loopback."""
+def gzip_handler():
+    """build.Handler answering as a static host does: files with a suffix in GZIP_SUFFIXES gzip-encoded
+    (level 6, compressed once per file) to a client that accepts gzip, the rest as they are."""
+    import build
+
+    class GzipHandler(build.Handler):
+        cache: dict = {}
+
+        def send_head(self):
+            path = self.translate_path(self.path)
+            if os.path.isdir(path) and self.path.split("?")[0].split("#")[0].endswith("/"):
+                path = os.path.join(path, "index.html")
+            if (not os.path.isfile(path) or os.path.splitext(path)[1] not in GZIP_SUFFIXES
+                    or "gzip" not in self.headers.get("Accept-Encoding", "")):
+                return super().send_head()
+            key = (path, os.stat(path).st_mtime_ns)
+            if key not in self.cache:
+                self.cache[key] = gzip.compress(Path(path).read_bytes(), compresslevel=6, mtime=0)
+            body = self.cache[key]
+            self.send_response(200)
+            self.send_header("Content-Type", self.guess_type(path))
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Vary", "Accept-Encoding")
+            self.end_headers()
+            return io.BytesIO(body)
+
+    return GzipHandler
+
+
+def browser_runs(site: Path, n: int, info: dict, seconds: float = 5, lighthouse: bool = True,
+                 tiny: bool = False) -> list[dict]:
+    """`n` page runs, default-backend runs, axe-core audits, training-figure runs and (unless told not to)
+    Lighthouse runs, mobile and desktop, against `site` served gzip-encoded on loopback."""
     from playwright.sync_api import sync_playwright
     runs = []
-    with serve_site(site) as base, sync_playwright() as pw:
+    with serve_site(site, gzip_handler()) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         info["chromium"] = browser.version
         for r in range(n):
-            run = {**page_run(browser, base, seconds), **default_backend_run(browser, base)}
+            run = {**page_run(browser, base, seconds), **default_backend_run(browser, base),
+                   **axe_runs(browser, base), **train_run(browser, base, seconds, 2 if tiny else 4)}
             run["decode_ratio"] = run["decode_ms_default_backend"] / run["decode_ms_page_backend"]
-            log(f"page run {r + 1}/{n}: " + ", ".join(f"{k} {run[k]:.4g}" for k in TARGETS if k in run))
+            if lighthouse:
+                run.update(lighthouse_runs(base))
+            log(f"page run {r + 1}/{n}: " + ", ".join(f"{k} {run[k]:.4g}" for k in TARGETS
+                                                       if isinstance(run.get(k), (int, float))))
             runs.append(run)
         browser.close()
     return runs
+
+
+def gzip_sizes(responses: list, base: str) -> tuple[list, int]:
+    """[(gzip level 6 bytes, raw bytes, path)] of the responses from `base`, largest first, and how many
+    responses came from elsewhere."""
+    sizes, foreign = [], 0
+    for r in responses:
+        if not r.url.startswith(base):
+            foreign += not r.url.startswith(("data:", "blob:"))
+            continue
+        try:
+            body = r.body()
+        except Exception:       # a redirect, or a body the browser no longer holds
+            continue
+        sizes.append((len(gzip.compress(body, compresslevel=6)), len(body), r.url[len(base):]))
+    return sorted(sizes, reverse=True), foreign
+
+
+def wire_bytes(response) -> int:
+    """The bytes of a response's body as sent (gzip-encoded or not), 0 where the browser did not say."""
+    try:
+        return max(0, response.request.sizes()["responseBodySize"])
+    except Exception:
+        return 0
+
+
+def scroll_through(page) -> None:
+    """Reads the page to the end, as a reader scrolling, and waits for the network to settle."""
+    for y in range(0, page.evaluate("document.documentElement.scrollHeight"), 600):
+        page.evaluate(f"window.scrollTo(0, {y})")
+        page.wait_for_timeout(60)
+    page.wait_for_load_state("networkidle")
+
+
+def until(page, expression: str, timeout_s: float, what: str):
+    """Polls `expression` in the page (page.evaluate: the page's CSP refuses Playwright's string
+    wait_for_function) until it is truthy; returns its value."""
+    t0 = time.perf_counter()
+    while not (value := page.evaluate(expression)):
+        if time.perf_counter() - t0 > timeout_s:
+            sys.exit(f"bench: timed out after {timeout_s:.0f} s waiting for {what}")
+        page.wait_for_timeout(50)
+    return value
+
+
+def drag_latent(page, seconds: float) -> tuple[list, set]:
+    """Drags the explorer's 'Latent 1' point up and down for `seconds`: rAF frame times, and the
+    values the slider took (it must move)."""
+    handle = page.get_by_role("slider", name="Latent 1", exact=True)
+    handle.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box = handle.bounding_box()
+    plot = page.locator("#explorer svg.ex-plot").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    amp = max(10.0, min(cy - plot["y"], plot["y"] + plot["height"] - cy, 120) - 10)
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    values = set()
+    frames = wiggle(page, cx, cy, amp, seconds,
+                    on_move=lambda: len(values) < 50 and values.add(handle.get_attribute("aria-valuenow")))
+    page.mouse.up()
+    if len(values) < 3:
+        sys.exit(f"bench: dragging 'Latent 1' did not change its value ({values})")
+    return frames, values
+
+
+def axe_runs(browser, base: str) -> dict:
+    """axe-core's violations at 1280 and 375 px: as loaded, and with the explorer ready and used (every
+    figure scrolled into view, Random and an input pressed), as tests/test_apparatus.py audits."""
+    out = {}
+    for width in (1280, 375):
+        ctx = browser.new_context(viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        page.goto(base)
+        page.wait_for_load_state("load")
+        loaded = axe(page, base)
+        page.locator("#explorer[data-ready='true']").wait_for(state="attached", timeout=120_000)
+        for figure in ("#fig-map", "#fig-explorer", "#fig-recon", "#fig-sweep"):
+            page.locator(figure).scroll_into_view_if_needed()
+        page.get_by_role("button", name="Random", exact=True).click()
+        page.get_by_role("button", name=re.compile("^Input: question mark")).click()
+        page.wait_for_timeout(500)
+        used = axe(page, base)
+        ctx.close()
+        out.update({f"axe_load_{width}": len(loaded), f"axe_interactive_{width}": len(used),
+                    f"axe_ids_{width}": sorted({v["id"] for v in loaded + used})})
+    return out
+
+
+def train_run(browser, base: str, seconds: float, epochs: int) -> dict:
+    """The training figure, on a page first read to the end (what it transferred so far): press Train;
+    time to the first drawing of its planes and per epoch; then, still training, drag the explorer for
+    `seconds`; the worker's tensor count after each epoch, and what the figure fetched once pressed.
+    The page pauses the training when its figure leaves the screen, so the figure is moved (in the DOM)
+    to just after the explorer, on a 1280 x 1200 screen, to keep both in view during the drag."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1200})
+    page, responses, errors = ctx.new_page(), [], []
+    ctx.on("response", lambda r: responses.append(r))   # the context's: the worker's fetches too
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(base)
+    page.locator("#explorer[data-ready='true']").wait_for(state="attached", timeout=120_000)
+    scroll_through(page)
+    before, foreign = gzip_sizes(responses, base)
+    seen = len(responses)
+    page.evaluate("document.querySelector('#fig-explorer').after(document.querySelector('#fig-train'))")
+    page.evaluate(JS["TRAIN_WATCH"])
+    fig = page.locator("#fig-train")
+    fig.scroll_into_view_if_needed()
+    fig.get_by_role("button", name="Train", exact=True).click()
+    until(page, f"window.__train.epochs.length >= {epochs}", 120 + 30 * epochs, f"{epochs} epochs of training")
+    # the explorer's plot near the top of the screen, the training figure's planes below it
+    page.evaluate("window.scrollTo(0, document.querySelector('#explorer svg.ex-plot')"
+                  ".getBoundingClientRect().top + scrollY - 40)")
+    page.wait_for_timeout(200)
+    pressed = responses[seen:]                # what pressing Train fetched (the drag may fetch for the explorer)
+    if page.locator("#train .train-run").inner_text() != "Pause":
+        sys.exit("bench: the training figure paused when the explorer came into view")
+    shown = page.evaluate("window.__train.epochs.length")
+    frames, _ = drag_latent(page, seconds)
+    if page.locator("#train .train-run").inner_text() != "Pause":
+        sys.exit("bench: the training figure stopped training during the drag")
+    until(page, f"window.__train.epochs.length >= {max(shown + 1, epochs + 1)}", 60, "an epoch after the drag")
+    fig.get_by_role("button", name="Pause", exact=True).click()
+    watch = page.evaluate("window.__train")
+    page.locator("#train[data-busy='false']").wait_for(state="attached", timeout=60_000)
+    used, foreign_used = gzip_sizes(pressed, base)
+    wire = sum(wire_bytes(r) for r in pressed)
+    ctx.close()
+    if watch["first"] is None:
+        sys.exit("bench: the training figure never drew its planes")
+    names = " ".join(p for _, _, p in used)
+    if "train-digits" not in names or "tf.min.js" not in names:
+        sys.exit(f"bench: the training figure's fetches were not seen (the worker's?): {names}")
+    times = [watch["first"]] + [e["t"] for e in watch["epochs"]]
+    steps = [(b - a) / 1000 for a, b in zip(times, times[1:])][:epochs]    # epochs before the drag
+    tensors = [e["tensors"] for e in watch["epochs"]]
+    return {"train_first_update_s": (watch["first"] - watch["click"]) / 1000, "train_epoch_s": statistics.median(steps),
+            "train_epochs_s": [round(t, 3) for t in steps], "train_drag_frame_p95_ms": p95(frames),
+            "train_drag_frames": len(frames), "train_epochs_during_drag": len(watch["epochs"]) - shown,
+            "train_tensor_growth": tensors[-1] - tensors[0], "train_tensors": tensors,
+            "train_fetch_gzip_bytes": sum(g for g, _, _ in used), "train_fetch_raw_bytes": sum(r for _, r, _ in used),
+            "train_fetch_wire_bytes": wire, "train_fetches_gzip": [[p, g] for g, _, p in used],
+            "train_before_gzip_bytes": sum(g for g, _, _ in before),
+            "train_foreign_requests": foreign + foreign_used, "train_page_errors": errors}
+
+
+def lighthouse_runs(base: str) -> dict:
+    """One Lighthouse run each for mobile and desktop (performance, accessibility, best practices, SEO),
+    with Debian's Chromium; any audit short of a full score is named in lighthouse_details."""
+    out, details = {}, {}
+    with tempfile.TemporaryDirectory(prefix="lighthouse-") as tmp:
+        for form in ("mobile", "desktop"):
+            path = Path(tmp) / f"{form}.json"
+            cmd = ["node", str(LIGHTHOUSE), base, "--output=json", f"--output-path={path}", "--quiet",
+                   "--only-categories=performance,accessibility,best-practices,seo", "--no-enable-error-reporting",
+                   "--chrome-flags=" + " ".join(LH_CHROME_FLAGS), *(["--preset=desktop"] if form == "desktop" else [])]
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                                  env={**os.environ, "CHROME_PATH": CHROMIUM})
+            if proc.returncode or not path.is_file():
+                sys.exit(f"bench: Lighthouse ({form}) failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+            lhr = json.loads(path.read_text())
+            scores = {k: None if c["score"] is None else round(100 * c["score"]) for k, c in lhr["categories"].items()}
+            requests = lhr["audits"].get("network-requests", {}).get("details", {}).get("items", [])
+            short = {k: [f"{a['id']} {lhr['audits'][a['id']]['score']}" for a in c["auditRefs"]
+                         if lhr["audits"][a["id"]]["score"] is not None and lhr["audits"][a["id"]]["score"] < 1
+                         and (a["weight"] or k != "performance")] for k, c in lhr["categories"].items()}
+            details[form] = {"scores": scores, "runtime_error": lhr.get("runtimeError", {}).get("message"),
+                             "metrics_ms": {m: lhr["audits"][m].get("numericValue") for m in
+                                            ("first-contentful-paint", "largest-contentful-paint", "total-blocking-time",
+                                             "speed-index", "interactive") if m in lhr["audits"]},
+                             "cls": lhr["audits"].get("cumulative-layout-shift", {}).get("numericValue"),
+                             "below_full_score": short, "requests": len(requests),
+                             "transfer_bytes": sum(r.get("transferSize") or 0 for r in requests),
+                             "resource_bytes": sum(r.get("resourceSize") or 0 for r in requests),
+                             "foreign_requests": [r["url"] for r in requests
+                                                  if r["url"].startswith("http") and not r["url"].startswith(base)]}
+            out[f"lh_{form}_performance"] = scores["performance"]
+        for k in ("accessibility", "best-practices", "seo"):
+            out["lh_" + k.replace("-", "_")] = details["mobile"]["scores"][k]
+    out["lighthouse_details"] = details
+    return out
 
 
 def p95(frames: list[float]) -> float:
@@ -146,37 +392,14 @@ def page_run(browser, base: str, seconds: float = 5) -> dict:
     page.on("response", lambda r: responses.append(r))
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(base)
-    page.wait_for_function("() => window.__bench && 'explorer' in __bench", timeout=120_000)
-    for y in range(0, page.evaluate("document.documentElement.scrollHeight"), 600):   # read to the end
-        page.evaluate(f"window.scrollTo(0, {y})")
-        page.wait_for_timeout(60)
-    page.wait_for_function("() => 'map' in __bench", timeout=60_000)
+    until(page, "window.__bench && 'explorer' in __bench", 120, "the explorer")
+    scroll_through(page)                                            # read to the end
+    until(page, "'map' in __bench", 60, "the map")
     page.wait_for_load_state("networkidle")
     marks = page.evaluate("window.__bench")
-    sizes, foreign = [], 0  # (gzip bytes, raw bytes, path) per response
-    for r in responses:
-        if not r.url.startswith(base):
-            foreign += 1
-            continue
-        body = r.body()
-        sizes.append((len(gzip.compress(body, compresslevel=6)), len(body), r.url[len(base):]))
-    sizes.sort(reverse=True)
+    sizes, foreign = gzip_sizes(responses, base)  # (gzip bytes, raw bytes, path) per response
     dec = page.evaluate(JS["TIME"], {"n": 200, "batches": 5, "own": False})
-    # drag the first latent's point up and down for 5 s
-    handle = page.get_by_role("slider", name="Latent 1", exact=True)
-    handle.scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
-    box = handle.bounding_box()
-    plot = page.locator("#explorer svg.ex-plot").bounding_box()
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    amp = max(10.0, min(cy - plot["y"], plot["y"] + plot["height"] - cy, 120) - 10)
-    page.mouse.move(cx, cy)
-    page.mouse.down()
-    values = set()
-    drag = wiggle(page, cx, cy, amp, seconds, on_move=lambda: len(values) < 50 and values.add(handle.get_attribute("aria-valuenow")))
-    page.mouse.up()
-    if len(values) < 3:
-        sys.exit(f"bench: dragging 'Latent 1' did not change its value ({values})")
+    drag, values = drag_latent(page, seconds)     # the first latent's point up and down
     # hover over the VAE's map for 5 s: every frame decodes the point under the pointer
     page.locator("#map").scroll_into_view_if_needed()
     page.wait_for_timeout(300)
@@ -224,6 +447,8 @@ def main(argv=None) -> int:
     p.add_argument("--tiny", action="store_true", help="1 epoch on 512 images: a smoke test, not a benchmark")
     p.add_argument("--data-dir", default=os.environ.get("MNIST_DIR", str(REPO / "data")))
     p.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    p.add_argument("--no-lighthouse", dest="lighthouse", action="store_false",
+                   help="skip Lighthouse (its measures are listed as skipped)")
     args = p.parse_args(argv)
     build_runs = args.build_runs or (1 if args.tiny else 3)
     data_args = ["--data-dir", args.data_dir, "--quiet", *(TINY if args.tiny else [])]
@@ -234,7 +459,7 @@ def main(argv=None) -> int:
         rebuild, rebuild_own, cache_hit = template_rebuilds(tmp, warm, data_args, args.runs)
         metrics = json.loads((warm["dist"] / "metrics.json").read_text())
         model_bytes, family_bytes = model_sizes(warm["dist"])
-        runs = browser_runs(warm["dist"], args.runs, info, 1.5 if args.tiny else 5)
+        runs = browser_runs(warm["dist"], args.runs, info, 1.5 if args.tiny else 5, args.lighthouse, args.tiny)
     finally:
         shutil.rmtree(tmp, ignore_errors=True) if not args.keep else log(f"kept {tmp}")
 
@@ -243,23 +468,32 @@ def main(argv=None) -> int:
                   [("vae", "neg_elbo_784"), ("ae", "recon_bce_784"), ("vae", "recon_bce_784")]},
                "vae_prior_recognisable": [metrics["sampling"]["vae_prior"]["recognisable"]],
                **{k: [r[k] for r in runs] for k in TARGETS if k in runs[0]}}
-    results = {k: {"measure": what, "median": statistics.median(per_run[k]), "runs": per_run[k], "target": target,
-                   **({"pass": bool(ok(statistics.median(per_run[k])))} if ok else {})}
-               for k, (what, target, ok) in TARGETS.items()}
+    results = {}
+    for k, (what, target, ok) in TARGETS.items():
+        if k not in per_run:                                    # Lighthouse, skipped
+            results[k] = {"measure": what, "median": None, "runs": [], "target": target, "skipped": True}
+            continue
+        values = [v for v in per_run[k] if v is not None]      # a Lighthouse category without a score
+        median = statistics.median(values) if values else None
+        results[k] = {"measure": what, "median": median, "runs": per_run[k], "target": target,
+                      **({"pass": median is not None and bool(ok(median))} if ok else {})}
     results["ae_recon_bce_784"]["pass"] = results["vae_recon_bce_784"]["pass"] = bool(
         results["ae_recon_bce_784"]["median"] < results["vae_recon_bce_784"]["median"])
     results["cold_build_s"]["after_imports_s"] = cold_own
     results["rebuild_template_s"].update(after_imports_s=rebuild_own, cache_hit=cache_hit)
     results["decode_ms_page_backend"]["backend"] = runs[0]["page_backend"]
     results["decode_ms_default_backend"]["backend"] = runs[0]["default_backend"]
-    settings = {"tiny": args.tiny, "runs": args.runs, "build_runs": build_runs, "build_args": ["$MNIST_DIR" if a == args.data_dir else a for a in data_args]}   # no machine paths
+    results["train_tensor_growth"]["tensors"] = runs[0]["train_tensors"]
+    settings = {"tiny": args.tiny, "runs": args.runs, "build_runs": build_runs, "lighthouse": args.lighthouse,
+                "served": "gzip (level 6) for " + " ".join(sorted(GZIP_SUFFIXES)), "build_args": ["$MNIST_DIR" if a == args.data_dir else a for a in data_args]}   # no machine paths
     doc = {"machine": info, "settings": settings, "all_pass": all(r.get("pass", True) for r in results.values()),
            "results": results, "page_details": {k: [r[k] for r in runs] for k in runs[0] if k not in TARGETS}}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(doc, indent=1) + "\n")
 
     rows = [("measure", "median", "target", "")] + [
-        (r["measure"], f"{r['median']:,.0f}" if r["median"] >= 1e4 else f"{r['median']:.4g}", r["target"],
+        (r["measure"], "skipped" if r.get("skipped") else "none" if r["median"] is None
+         else f"{r['median']:,.0f}" if r["median"] >= 1e4 else f"{r['median']:.4g}", r["target"],
          {True: "pass", False: "FAIL"}.get(r.get("pass"), "-")) for r in results.values()]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:

@@ -51,3 +51,19 @@ async ({ n, batches, own }) => {
 
 // ---- RAF_STOP
 () => { window.__rafOn = false; return window.__frames; }
+
+// ---- TRAIN_WATCH: in the training figure, performance.now() of the press of Train, of the first
+// drawing of its planes (the status turns to "epoch 0 · AE ..."), and of each epoch shown, with the
+// worker's tf.memory().numTensors after it
+() => {
+  const root = document.querySelector('#train'), status = root.querySelector('[role=status]');
+  const w = window.__train = { click: null, first: null, epochs: [] };
+  root.querySelector('.train-run').addEventListener('click', () => { w.click ??= performance.now(); }, { capture: true });
+  new MutationObserver(() => {
+    const t = performance.now(), e = Number(root.dataset.epoch);
+    if (w.click !== null && w.first === null && /^epoch \d+ · AE/.test(status.textContent)) w.first = t;
+    if (e > (w.epochs.length ? w.epochs[w.epochs.length - 1].epoch : 0)) {
+      w.epochs.push({ epoch: e, t, tensors: Number(root.dataset.tensors) });
+    }
+  }).observe(root, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-epoch'] });
+}

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from conftest import REPO, text
+from harness import AXE, axe
 
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 TIP = "[role='tooltip']"
 # each term of art with its footnote: what the text says where the term first appears
 TERMS = {"nats": r"\bnats?\b", "kl": r"Kullback–Leibler divergence", "elbo": r"\bELBO\b",
@@ -237,16 +237,6 @@ def test_tables_that_scroll_say_so_and_scroll_by_keyboard(page, server):
     page.wait_for_timeout(300)
     fits = page.locator("#results").locator(".table-wrap")
     assert fits.evaluate("el => el.scrollWidth <= el.clientWidth") and fits.get_attribute("tabindex") is None
-
-
-def axe(page, server) -> list[dict]:
-    """axe-core's violations on the page as it is now. The script comes from node_modules, served
-    as if from the site: the page's Content-Security-Policy allows no inline script."""
-    if not page.evaluate("typeof axe !== 'undefined'"):
-        page.route("**/axe-core.js", lambda route: route.fulfill(path=AXE, content_type="text/javascript"))
-        page.add_script_tag(url=f"{server}axe-core.js")
-    found = page.evaluate("axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)")
-    return [{"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in found]
 
 
 @pytest.mark.parametrize("width", [1280, 375])

@@ -17,6 +17,12 @@ KEYS = ["cold_build_s", "rebuild_template_s", "vae_neg_elbo_784", "vae_prior_rec
         "vae_recon_bce_784", "decode_ms_page_backend", "decode_ms_default_backend", "decode_ratio",
         "drag_frame_p95_ms", "hover_frame_p95_ms", "interactive_ms", "transfer_gzip_bytes", "model_bytes"]
 REPORT_ONLY = {"decode_ms_default_backend", "decode_ratio"}
+# measured by the tiny run too; zero is a real value for these (violations, tensor growth)
+NEW_KEYS = ["axe_load_1280", "axe_interactive_1280", "axe_load_375", "axe_interactive_375", "train_first_update_s",
+            "train_epoch_s", "train_drag_frame_p95_ms", "train_tensor_growth", "train_fetch_gzip_bytes",
+            "train_before_gzip_bytes"]
+# Lighthouse takes about a minute a run: the tiny run skips it (--no-lighthouse) but must still list it
+LIGHTHOUSE = ["lh_mobile_performance", "lh_desktop_performance", "lh_accessibility", "lh_best_practices", "lh_seo"]
 SHARES = {"vae_prior_recognisable"}
 
 
@@ -29,7 +35,7 @@ def test_bench_tiny(tmp_path, mnist_dir):
     before = results_file.read_bytes() if results_file.exists() else None
     out = tmp_path / "results.json"
     proc = subprocess.run([sys.executable, str(REPO / "bench" / "bench.py"), "--tiny", "--runs", "1",
-                           "--build-runs", "1", "--out", str(out), "--data-dir", str(mnist_dir)],
+                           "--build-runs", "1", "--no-lighthouse", "--out", str(out), "--data-dir", str(mnist_dir)],
                           cwd=REPO, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stderr[-3000:]
     doc = json.loads(out.read_text())
@@ -48,6 +54,17 @@ def test_bench_tiny(tmp_path, mnist_dir):
             assert "pass" not in r, (key, r)
         else:
             assert isinstance(r["pass"], bool), (key, r)
+    for key in NEW_KEYS:
+        r = results[key]
+        assert is_number(r["median"]) and r["median"] >= 0 and len(r["runs"]) == 1, (key, r)
+        assert isinstance(r["pass"], bool) and r["target"] and r["measure"], (key, r)
+    for key in LIGHTHOUSE:
+        assert results[key]["skipped"] is True and results[key]["median"] is None and "pass" not in results[key]
+        assert results[key]["target"] and results[key]["measure"], (key, results[key])
+    assert results["train_epoch_s"]["median"] > 0 and results["train_fetch_gzip_bytes"]["median"] > 0
+    assert len(results["train_tensor_growth"]["tensors"]) >= 3           # counts after each epoch, reported
+    assert doc["page_details"]["train_foreign_requests"] == [0]
+    assert doc["page_details"]["train_page_errors"] == [[]]
     assert isinstance(doc["all_pass"], bool)
     assert results["ae_recon_bce_784"]["pass"] == (
         results["ae_recon_bce_784"]["median"] < results["vae_recon_bce_784"]["median"])
