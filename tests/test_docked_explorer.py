@@ -59,12 +59,16 @@ def test_the_explorer_stays_in_view_while_the_reader_scrolls_through_the_steps(p
 
 
 def test_one_column_on_phones_and_on_paper(page, server):
-    """The explorer is docked (sticky, beside the steps) only on a wide screen: at 375 and 320 px
-    it sits above the steps in one column, "Show me" brings it into view and nothing scrolls
-    sideways; printed, nothing sticks."""
+    """The explorer is docked (sticky, beside the steps) only on a wide screen, where a link to a
+    docked section still scrolls to it; at 375 and 320 px it sits above the steps in one column,
+    "Show me" brings it into view and nothing scrolls sideways; printed, nothing sticks."""
     open_page(page, server)
     position = "getComputedStyle(document.getElementById('fig-explorer')).position"
     assert page.evaluate(position) == "sticky"
+    # the docked sections have no box of their own: a link to one still arrives at its heading
+    page.get_by_role("link", name="what we measured", exact=True).click()
+    heading = page.get_by_role("heading", name="What we measured, and what you can try")
+    expect(heading).to_be_in_viewport(timeout=5_000)
     for width, height in ((375, 740), (320, 640)):
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_timeout(300)
