@@ -4,6 +4,8 @@
     .venv/bin/python bench/bench.py                    # full MNIST: 3 cold builds, 3 page runs (~20 min)
     .venv/bin/python bench/bench.py --build-runs 1     # one cold build only
     .venv/bin/python bench/bench.py --tiny --runs 1 --out bench/tiny.json     # smoke test (~2 min)
+    .venv/bin/python bench/bench.py --tiny --runs 1 --from-build DIR --out bench/tiny.json
+                                                       # the same on a copy of a finished build
 
 Everything runs in a temporary folder (fresh checkpoints, cache and site; the repo's dist/,
 checkpoints/ and .cache/ are not touched); the site is served on loopback by build.Handler and
@@ -79,6 +81,17 @@ def cold_builds(tmp: Path, data_args: list, n: int) -> tuple[list, dict]:
             sys.exit(f"bench: cold build {r} did not train and export every model: {report}")
         log(f"cold build {r + 1}/{n}: {wall:.1f} s ({own:.1f} s after imports)")
     return times, inner, d
+
+
+def reused_build(tmp: Path, root: Path) -> dict:
+    """Copies of a finished build's dist/, ckpt/ and cache/ in `root` (no cold build is timed)."""
+    d = {k: tmp / "reused" / k for k in ("dist", "ckpt", "cache")}
+    for k, dst in d.items():
+        if not (root / k).is_dir():
+            sys.exit(f"bench: --from-build {root} has no {k}/ folder")
+        shutil.copytree(root / k, dst)
+    log(f"no cold build: measuring a copy of the build in {root}")
+    return d
 
 
 def template_rebuilds(tmp: Path, warm: dict, data_args: list, n: int) -> tuple[list, bool]:
@@ -224,13 +237,19 @@ def main(argv=None) -> int:
     p.add_argument("--tiny", action="store_true", help="1 epoch on 512 images: a smoke test, not a benchmark")
     p.add_argument("--data-dir", default=os.environ.get("MNIST_DIR", str(REPO / "data")))
     p.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    p.add_argument("--from-build", type=Path, default=None, metavar="DIR",
+                   help="skip the cold builds and measure a copy of the build in DIR (its dist/, ckpt/ and "
+                        "cache/, made with the same data flags); cold_build_s is then not measured")
     args = p.parse_args(argv)
     build_runs = args.build_runs or (1 if args.tiny else 3)
     data_args = ["--data-dir", args.data_dir, "--quiet", *(TINY if args.tiny else [])]
     info, tmp = machine(), Path(tempfile.mkdtemp(prefix="ae-vae-bench-"))
     log(f"working in {tmp}")
     try:
-        cold, cold_own, warm = cold_builds(tmp, data_args, build_runs)
+        if args.from_build:
+            cold, cold_own, warm = [], [], reused_build(tmp, args.from_build.resolve())
+        else:
+            cold, cold_own, warm = cold_builds(tmp, data_args, build_runs)
         rebuild, rebuild_own, cache_hit = template_rebuilds(tmp, warm, data_args, args.runs)
         metrics = json.loads((warm["dist"] / "metrics.json").read_text())
         model_bytes, family_bytes = model_sizes(warm["dist"])
@@ -245,6 +264,8 @@ def main(argv=None) -> int:
                **{k: [r[k] for r in runs] for k in TARGETS if k in runs[0]}}
     results = {k: {"measure": what, "median": statistics.median(per_run[k]), "runs": per_run[k], "target": target,
                    **({"pass": bool(ok(statistics.median(per_run[k])))} if ok else {})}
+               if per_run[k] else {"measure": what, "median": None, "runs": [], "target": target,
+                                   "skipped": "--from-build"}
                for k, (what, target, ok) in TARGETS.items()}
     results["ae_recon_bce_784"]["pass"] = results["vae_recon_bce_784"]["pass"] = bool(
         results["ae_recon_bce_784"]["median"] < results["vae_recon_bce_784"]["median"])
@@ -252,14 +273,16 @@ def main(argv=None) -> int:
     results["rebuild_template_s"].update(after_imports_s=rebuild_own, cache_hit=cache_hit)
     results["decode_ms_page_backend"]["backend"] = runs[0]["page_backend"]
     results["decode_ms_default_backend"]["backend"] = runs[0]["default_backend"]
-    settings = {"tiny": args.tiny, "runs": args.runs, "build_runs": build_runs, "build_args": ["$MNIST_DIR" if a == args.data_dir else a for a in data_args]}   # no machine paths
+    settings = {"tiny": args.tiny, "runs": args.runs, "build_runs": 0 if args.from_build else build_runs,
+                "from_build": bool(args.from_build), "build_args": ["$MNIST_DIR" if a == args.data_dir else a for a in data_args]}   # no machine paths
     doc = {"machine": info, "settings": settings, "all_pass": all(r.get("pass", True) for r in results.values()),
            "results": results, "page_details": {k: [r[k] for r in runs] for k in runs[0] if k not in TARGETS}}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(doc, indent=1) + "\n")
 
     rows = [("measure", "median", "target", "")] + [
-        (r["measure"], f"{r['median']:,.0f}" if r["median"] >= 1e4 else f"{r['median']:.4g}", r["target"],
+        (r["measure"], "skipped" if r["median"] is None else f"{r['median']:,.0f}" if r["median"] >= 1e4
+         else f"{r['median']:.4g}", r["target"],
          {True: "pass", False: "FAIL"}.get(r.get("pass"), "-")) for r in results.values()]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
