@@ -8,12 +8,14 @@ from __future__ import annotations
 import datetime
 import json
 import math
+from decimal import Decimal
 from pathlib import Path
 
 import figures
+from article.render import percent
 from figures import CLOSE
-from training.config import (FLOAT_BITS, GRID_COLUMNS, IMAGE_SIZE, LATENT_DIM, MNIST_SIZE, MODELS, PIXEL_BITS,
-                             SAMPLER_NAMES)
+from training.config import (FLOAT_BITS, GRID_COLUMNS, IMAGE_SIZE, LATENT_DIM, MIXTURE, MIXTURE_FIT, MNIST_SIZE,
+                             MODELS, PIXEL_BITS, SAMPLER_NAMES)
 
 NATS_PER_BIT = math.log(2)
 MIB = 1 << 20
@@ -77,7 +79,8 @@ def over_seeds(seeds: list[dict]) -> dict | None:
     if len(seeds) < 2:
         return None
     span = lambda values: (min(values), max(values))   # noqa: E731
-    gaps = [100 * (e["sampling"]["vae_prior"]["recognisable"] - e["sampling"]["ae_prior"]["recognisable"])
+    pct = lambda share: Decimal(percent(share))          # noqa: E731  as the page prints it, so the gaps add up
+    gaps = [float(pct(e["sampling"]["vae_prior"]["recognisable"]) - pct(e["sampling"]["ae_prior"]["recognisable"]))
             for e in seeds]
     lead = "vae" if min(gaps) > 0 else "ae" if max(gaps) < 0 else None
     return {"n": len(seeds), "others": [e["seed"] for e in seeds[1:]],
@@ -113,7 +116,6 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         # more than twice what ten even classes would give
         "ae_lean": {"digit": top, "share": counts[top] / max(1, sum(counts)),
                     "skewed": counts[top] / max(1, sum(counts)) > 2 / len(counts)},
-        "ae_gain": 1 - ae["test_recon_bce_784"] / vae["test_recon_bce_784"],
         "recon_gap": vae["test_recon_bce_784"] - ae["test_recon_bce_784"],
         "recon_gap_share": vae["test_recon_bce_784"] / ae["test_recon_bce_784"] - 1,
         "sample_gap": vae["test_elbo_recon_784"] - vae["test_recon_bce_784"],
@@ -146,6 +148,7 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
             "info": info_theory(public), "seeds": over_seeds(public.get("seeds", [])), "config": config, "d": derived, "strangers": strangers(public, data),
             "stranger_central": round(100 * (1 - 2 * STRANGER_TAIL)),
             "fig": {f.name: k for k, f in enumerate(figures.FIGURES, 1)}, "sampler_names": SAMPLER_NAMES,
+            "mixture": {"components": MIXTURE, "fit": min(MIXTURE_FIT, public["ae"]["train_images"])},
             "grid_columns": GRID_COLUMNS, "close_points": 100 * CLOSE,
             "threshold_pct": 100 * data["judge"]["threshold"],
             "model_mib": model_bytes / MIB, "family_mib": family_bytes / MIB, "preload": preload,

@@ -171,7 +171,7 @@ def test_prose_arithmetic():
     assert out["ae_prior_peak"] == 4 and out["ae_prior_falls"]            # 0.75 at 4, 0.50 at 8
     assert [p["d"] for p in out["dice_favour_vae"]] == [2, 8]              # 0.60 < 0.70 and 0.50 < 0.72
     assert out["one_normal_fails"]                  # fitted 0.50 at 8 against mixture 0.90
-    assert out["mixture_beats"] == 3 and out["mixture_margin"] == pytest.approx((0.10, 0.18))
+    assert out["mixture_beats"] == 3 and out["mixture_margin"] == pytest.approx((10.0, 18.0))
     assert out["ae_prior_span"] == (0.50, 0.75) and out["vae_prior_span"] == (0.70, 0.75) and out["vae_steadier"]
     assert out["recon_improves"]                                           # 120, 100, 80 and 125, 110, 100
     assert out["lo_gap"] == pytest.approx(5) and out["hi_gap"] == pytest.approx(20) and out["gap_grows"]

@@ -187,7 +187,7 @@ def test_the_same_dice_for_both_models_and_a_fitted_normal(page, server, nets, d
         if model == "ae":
             page.get_by_label("Show AE").check()
         axes = data["models"][model]["axes"]
-        for button in ("Random", "Random from fitted normal"):
+        for button in ("Random", "Fitted normal"):
             seen = []
             for _ in range(2):
                 page.get_by_role("button", name=button, exact=True).click()

@@ -24,7 +24,8 @@ def test_the_abstract_is_short_and_light_on_numbers(site):
 
 
 def test_both_models_are_in_hand_on_the_first_screen(page, server, site):
-    """At 1280x900 the opening figure's first control is within 1.5 screens; one code goes to
+    """At 1280x900 the opening figure's first control is within 1.5 screens and its decoded
+    images on the first screen; one code goes to
     both decoders, each canvas named for its model; Roll 100 keeps a tally per model that
     matches what the judge reads (counts of 100 each, never above)."""
     data = json.loads((site / "data" / "figure-data.json").read_text())
@@ -35,7 +36,10 @@ def test_both_models_are_in_hand_on_the_first_screen(page, server, site):
     assert first.bounding_box()["y"] < 1.5 * 900
     for m in data["model_order"]:
         label = data["models"][m]["label"]
-        expect(page.get_by_role("img", name=f"{label} decoded image of the shared code", exact=True)).to_be_visible()
+        canvas = page.get_by_role("img", name=f"{label} decoded image of the shared code", exact=True)
+        expect(canvas).to_be_visible()
+        box = canvas.bounding_box()
+        assert box["y"] + box["height"] <= 900, box     # the opening figure's images are on the first screen
     readings = page.locator(".pair-reading")
     expect(readings.first).not_to_be_empty(timeout=30_000)
     page.get_by_role("button", name="Roll 100", exact=True).click()

@@ -155,7 +155,7 @@ def test_the_other_models_lines_are_ghosted_and_show_ae_swaps_them(page, server,
 def test_the_same_fitted_dice_for_both(page, server, data):
     """Fitted: one eps, each model's own fitted normal (z = mean + L eps)."""
     open_page(page, server, wide=True)
-    page.get_by_role("button", name="Random from fitted normal", exact=True).click()
+    page.get_by_role("button", name="Fitted normal", exact=True).click()
     wait_for(lambda: how(page) == "dice", what="the dice rule")
     fit = {m: data["models"][m]["fitted"] for m in ("vae", "ae")}
     eps = np.linalg.solve(np.array(fit["vae"]["chol"]), np.array(values(page)) - fit["vae"]["mean"])

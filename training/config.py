@@ -33,6 +33,8 @@ def variant_label(beta: float) -> str:
 # order the article names them, with the names it gives them
 SAMPLER_NAMES = {"prior": "N(0, I)", "fitted": "fitted normal", "mixture": "fitted mixture"}
 SAMPLERS = tuple(SAMPLER_NAMES)
+MIXTURE = 10          # components of the fitted mixture (full covariances, fitted by EM)
+MIXTURE_FIT = 10_000  # training codes the mixture is fitted to, drawn at random
 
 GRID_COLUMNS = 10      # images per row in the page's grids of decodes (dice rolls)
 # The site stores each weight tensor as uint8 on an affine grid (a quarter of float32's

@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 import torch
 
-from .config import MODELS, SAMPLERS
+from .config import MIXTURE, MIXTURE_FIT, MODELS, SAMPLERS
 from .judge import THRESHOLD, device_of, read, score
 
 SAMPLER_DRAWS = 2000  # codes drawn, decoded and judged per sampler
@@ -30,8 +30,6 @@ GRID = 60             # of which the page shows the first GRID
 STEPS = 9             # decodes per traversal
 PAIRS = 1000          # test pairs for midpoints
 EDGE_CODES = 500      # test codes pushed to the edges
-MIXTURE = 10          # components of the mixture of normals fitted to the codes
-MIXTURE_FIT = 10_000  # codes the mixture is fitted to
 NON_DIGITS = 1000     # noise images, and far decodes per model, shown to the judge
 FAR = 2.0             # far codes: each value at this many times the end of its axis
 

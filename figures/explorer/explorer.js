@@ -46,7 +46,7 @@ const markup = (label, batch) => `
         <select class="ex-beta-choice" aria-label="β of the VAE"></select></label>
       <button type="button" class="ex-random" aria-label="Random"
         title="Draw a code from the standard normal N(0, I), the same dice for both models">${DICE}<span>Random</span></button>
-      <button type="button" class="ex-fitted" aria-label="Random from fitted normal"
+      <button type="button" class="ex-fitted" aria-label="Fitted normal"
         title="Draw one set of dice and turn it into each model's code with a normal fitted to that model's training codes">${DICE}<span>Fitted</span></button>
       <button type="button" class="ex-roll" aria-label="Roll ${batch} codes for both models"
         title="Draw ${batch} codes from N(0, I); each model decodes every one, and the judge counts the digits it recognises">${DICE}<span>Roll ${batch}</span></button>

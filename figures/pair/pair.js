@@ -66,8 +66,8 @@ export default function createPair(root, app) {
       paint(panel.querySelector('canvas'), pixels);
       const r = reading(classify(judge, pixels));
       panel.querySelector('.pair-reading').textContent = r.ok
-        ? `the judge reads a ${r.digit} (${(100 * r.sure).toFixed(0)} % sure)`
-        : `no digit the judge is sure of (at most ${(100 * r.sure).toFixed(0)} %)`;
+        ? `the judge reads a ${r.digit} (${(100 * r.sure).toFixed(0)}\u202f% sure)`
+        : `no digit the judge is sure of (at most ${(100 * r.sure).toFixed(0)}\u202f%)`;
     });
   }
 
