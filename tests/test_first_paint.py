@@ -60,3 +60,17 @@ def test_stills_below_the_first_screen_reserve_their_space_and_load_lazily(site)
     for tag in grids:
         assert re.search(r'\bwidth="\d+"', tag) and re.search(r'\bheight="\d+"', tag), f"unsized: {tag}"
         assert 'loading="lazy"' in tag, f"loads with the first screen: {tag}"
+
+
+def test_text_far_below_is_rendered_only_near_view(page, server):
+    page.goto(server)
+    page.wait_for_load_state("load")
+    far = page.locator("#references > ul > li").first      # inside a box that content-visibility skips
+    near = page.locator("#abstract > p").first
+    skipped = "el => !el.checkVisibility({contentVisibilityAuto: true})"
+    assert not near.evaluate(skipped), "the abstract waits for its turn"
+    assert far.evaluate(skipped), "the references are laid out and painted at start-up"
+    far.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    assert not far.evaluate(skipped), "the references stay blank in view"
+    assert far.inner_text().strip()

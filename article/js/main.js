@@ -232,12 +232,23 @@ const eager = () => document.querySelectorAll('img[loading="lazy"]').forEach(img
 addEventListener('beforeprint', eager);
 matchMedia('print').addEventListener('change', event => event.matches && eager());
 
-/** Resolves once the page has painted (at once in a hidden tab, which paints nothing). */
+/**
+ * Resolves once the page has painted its first content (its first-contentful-paint entry; a
+ * requestAnimationFrame comes before that, for a frame that may show nothing yet), at once in a
+ * hidden tab, which paints nothing, and after 3 s in a browser that never says.
+ */
 function afterPaint() {
   return new Promise(resolve => {
     if (document.visibilityState === 'hidden') return resolve();
-    const timer = setTimeout(resolve, 500);     // a browser that holds its frames back
-    requestAnimationFrame(() => setTimeout(() => { clearTimeout(timer); resolve(); }, 0));
+    let observer = null;
+    const done = () => { clearTimeout(timer); observer?.disconnect(); setTimeout(resolve, 0); };
+    const timer = setTimeout(done, 3000);
+    try {
+      observer = new PerformanceObserver(list => list.getEntriesByName('first-contentful-paint').length && done());
+      observer.observe({ type: 'paint', buffered: true });
+    } catch {
+      requestAnimationFrame(() => setTimeout(done, 0));
+    }
   });
 }
 
