@@ -227,6 +227,7 @@ def merge(base: dict, part: dict) -> dict:
     return base
 
 
+STYLES = "site.css"      # the pages' one stylesheet (KaTeX's aside): every .css of article/ and the figures
 PAGE_MODULES = ("main.js", "tooltips.js", "scrollers.js")     # the module scripts every page runs
 STATIC_IMPORT = re.compile(r"""^import\s[^;]*?from\s+'\./([\w-]+\.js)(?:\?v=\w+)?'""", re.M)
 
@@ -283,6 +284,10 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict) -> None:
         shutil.copy(src, stage / "js" / name)
     for name, src in site_files(".css").items():
         shutil.copy(src, stage / name)
+    # the pages link one stylesheet, the article's and the figures' in their order: each file a page's
+    # first paint waits for costs a slow phone a round trip
+    (stage / STYLES).write_text("".join(f"/* ---- {name} ---- */\n{src.read_text(encoding='utf-8')}\n"
+                                        for name, src in site_files(".css").items()), encoding="utf-8")
     data["palette"] = json.loads(PALETTE.read_text())
     if "betas" in stages:                       # loaded by the page only when a reader asks
         shutil.copytree(stages["betas"] / "models", stage / "models", dirs_exist_ok=True)
@@ -304,7 +309,7 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict) -> None:
     context["build"] = build_id
     context["scripts"] = SCRIPTS
     context["modules"] = first_modules(stage / "js")
-    context["styles"] = list(site_files(".css"))   # the article's first, then the figures' in their order
+    context["styles"] = [STYLES]                   # the article's first, then the figures' in their order
     pages = {"index.html": ("index.html.j2", {**context, "base": ""}),
              **{f"figure-{f.name}.html": ("figure.html.j2", {**context, "figure": f.name, "base": "index.html"})
                 for f in figures.FIGURES if f.page and f.stage in stages}}

@@ -74,3 +74,14 @@ def test_text_far_below_is_rendered_only_near_view(page, server):
     page.wait_for_timeout(300)
     assert not far.evaluate(skipped), "the references stay blank in view"
     assert far.inner_text().strip()
+
+
+def test_the_first_paint_waits_for_two_stylesheets_only(site):
+    import build
+    for page in ("index.html", "figure-pair.html"):
+        html = (site / page).read_text(encoding="utf-8")
+        links = [href.split("?")[0] for href in re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)]
+        assert links == ["lib/katex/katex.min.css", build.STYLES], f"{page}: {links}"
+    bundle = (site / build.STYLES).read_text(encoding="utf-8")
+    for name, src in build.site_files(".css").items():    # the article's and every figure's, in order
+        assert src.read_text(encoding="utf-8") in bundle, f"{name} is missing from {build.STYLES}"
