@@ -138,7 +138,7 @@ def build(args, check=lambda: None) -> dict:
     (stage / store.STAMP).write_text(store.STAMP_TEXT)   # so that a stale one can be cleaned
     try:
         with store.writing_in(out.parent):
-            assemble(stage, stages, cfgs)
+            assemble(stage, stages, cfgs, cache.folder)
             store.publish(stage, out, check)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -257,7 +257,7 @@ def site_files(suffix: str) -> dict[str, Path]:
     return out
 
 
-def assemble(stage: Path, stages: dict[str, Path], cfgs: dict) -> None:
+def assemble(stage: Path, stages: dict[str, Path], cfgs: dict, cache_dir: Path | None = None) -> None:
     from article.context import page_context
     from article.render import render
     for src, _ in [*LIBRARIES, *ON_USE]:
@@ -313,7 +313,7 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict) -> None:
     pages = {"index.html": ("index.html.j2", {**context, "base": ""}),
              **{f"figure-{f.name}.html": ("figure.html.j2", {**context, "figure": f.name, "base": "index.html"})
                 for f in figures.FIGURES if f.page and f.stage in stages}}
-    for page, html in render(pages, NODE_MODULES).items():
+    for page, html in render(pages, NODE_MODULES, cache_dir).items():   # compiled templates kept in the cache
         (stage / page).write_text(versioned_html(html, build_id), encoding="utf-8")
 
 

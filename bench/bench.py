@@ -5,6 +5,8 @@
     .venv/bin/python bench/bench.py --build-runs 1     # one cold build only
     .venv/bin/python bench/bench.py --tiny --runs 1 --out bench/tiny.json     # smoke test (~6 min)
     .venv/bin/python bench/bench.py --tiny --runs 1 --no-lighthouse --out bench/tiny.json   # without Lighthouse
+    .venv/bin/python bench/bench.py --tiny --runs 1 --from-build DIR --out bench/tiny.json
+                                                       # the same on a copy of a finished build
 
 Everything runs in a temporary folder (fresh checkpoints, cache and site; the repo's dist/,
 checkpoints/ and .cache/ are not touched); the site is served on loopback gzip-encoded like a
@@ -28,7 +30,7 @@ from harness import CHROMIUM, CHROMIUM_ARGS, TINY, axe, serve_site  # noqa: E402
 PROJECT = ["build.py", "store.py", "training", "figures", "article"]  # what a template-only rebuild needs
 # key: (what is measured, target text, pass test on the median or None for report-only)
 TARGETS = {
-    "cold_build_s": ("cold build: 12 models and the judge, figures, export, render (s)", "<= 600",
+    "cold_build_s": ("cold build: 16 autoencoders (the main pair with 3 seeds, the sweep) and the judge, figures, export, render (s)", "<= 600",
                      lambda v: v <= 600),
     "rebuild_template_s": ("rebuild after a template-only change (s)", "<= 3", lambda v: v <= 3),
     "vae_neg_elbo_784": ("VAE test -ELBO (nats, 784 px)", "<= 123", lambda v: v <= 123),
@@ -108,6 +110,17 @@ def cold_builds(tmp: Path, data_args: list, n: int) -> tuple[list, dict]:
             sys.exit(f"bench: cold build {r} did not train and export every model: {report}")
         log(f"cold build {r + 1}/{n}: {wall:.1f} s ({own:.1f} s after imports)")
     return times, inner, d
+
+
+def reused_build(tmp: Path, root: Path) -> dict:
+    """Copies of a finished build's dist/, ckpt/ and cache/ in `root` (no cold build is timed)."""
+    d = {k: tmp / "reused" / k for k in ("dist", "ckpt", "cache")}
+    for k, dst in d.items():
+        if not (root / k).is_dir():
+            sys.exit(f"bench: --from-build {root} has no {k}/ folder")
+        shutil.copytree(root / k, dst)
+    log(f"no cold build: measuring a copy of the build in {root}")
+    return d
 
 
 def template_rebuilds(tmp: Path, warm: dict, data_args: list, n: int) -> tuple[list, bool]:
@@ -449,13 +462,19 @@ def main(argv=None) -> int:
     p.add_argument("--keep", action="store_true", help="keep the temporary folder")
     p.add_argument("--no-lighthouse", dest="lighthouse", action="store_false",
                    help="skip Lighthouse (its measures are listed as skipped)")
+    p.add_argument("--from-build", type=Path, default=None, metavar="DIR",
+                   help="skip the cold builds and measure a copy of the build in DIR (its dist/, ckpt/ and "
+                        "cache/, made with the same data flags); cold_build_s is then not measured")
     args = p.parse_args(argv)
     build_runs = args.build_runs or (1 if args.tiny else 3)
     data_args = ["--data-dir", args.data_dir, "--quiet", *(TINY if args.tiny else [])]
     info, tmp = machine(), Path(tempfile.mkdtemp(prefix="ae-vae-bench-"))
     log(f"working in {tmp}")
     try:
-        cold, cold_own, warm = cold_builds(tmp, data_args, build_runs)
+        if args.from_build:
+            cold, cold_own, warm = [], [], reused_build(tmp, args.from_build.resolve())
+        else:
+            cold, cold_own, warm = cold_builds(tmp, data_args, build_runs)
         rebuild, rebuild_own, cache_hit = template_rebuilds(tmp, warm, data_args, args.runs)
         metrics = json.loads((warm["dist"] / "metrics.json").read_text())
         model_bytes, family_bytes = model_sizes(warm["dist"])
@@ -470,7 +489,7 @@ def main(argv=None) -> int:
                **{k: [r[k] for r in runs] for k in TARGETS if k in runs[0]}}
     results = {}
     for k, (what, target, ok) in TARGETS.items():
-        if k not in per_run:                                    # Lighthouse, skipped
+        if not per_run.get(k):                                  # Lighthouse, or the cold build, skipped
             results[k] = {"measure": what, "median": None, "runs": [], "target": target, "skipped": True}
             continue
         values = [v for v in per_run[k] if v is not None]      # a Lighthouse category without a score
@@ -484,7 +503,8 @@ def main(argv=None) -> int:
     results["decode_ms_page_backend"]["backend"] = runs[0]["page_backend"]
     results["decode_ms_default_backend"]["backend"] = runs[0]["default_backend"]
     results["train_tensor_growth"]["tensors"] = runs[0]["train_tensors"]
-    settings = {"tiny": args.tiny, "runs": args.runs, "build_runs": build_runs, "lighthouse": args.lighthouse,
+    settings = {"tiny": args.tiny, "runs": args.runs, "build_runs": 0 if args.from_build else build_runs,
+                "from_build": bool(args.from_build), "lighthouse": args.lighthouse,
                 "served": "gzip (level 6) for " + " ".join(sorted(GZIP_SUFFIXES)), "build_args": ["$MNIST_DIR" if a == args.data_dir else a for a in data_args]}   # no machine paths
     doc = {"machine": info, "settings": settings, "all_pass": all(r.get("pass", True) for r in results.values()),
            "results": results, "page_details": {k: [r[k] for r in runs] for k in runs[0] if k not in TARGETS}}

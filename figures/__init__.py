@@ -113,7 +113,7 @@ class Run:
     (N, 1, 32, 32) in [0, 1]), the run's seed, the stage folder to write into, and each
     model's training codes, computed once (`codes(name)`: (N, D) numpy, the VAE's means).
     In the sweep stage, `sweep` names its families' models and `seeds` the main pair's other
-    seeds ("ae-seed1", ...; training/config.py: replicas)."""
+    seeds ("ae-s1", ...; training/config.py: replicas)."""
 
     def __init__(self, models: dict, metrics: dict, configs: dict, mnist: tuple, seed: int, folder: Path):
         self.models, self.metrics, self.configs, self.mnist = models, metrics, configs, mnist

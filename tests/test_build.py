@@ -67,9 +67,13 @@ def test_full_file_set(site):
 def test_rebuild_reuses_everything(tiny_build):
     """Nothing changed: no training, no figure data, no conversion; same models published."""
     models_before = snapshot(tiny_build["out"] / "models")
+    pages_before = {p.name: p.read_bytes() for p in tiny_build["out"].glob("*.html")}
+    assert list(tiny_build["cache"].glob("render-*/__jinja2_*")), "no compiled template kept in the cache"
     run_build(*tiny_build["args"])
     assert load_json(tiny_build["cache"] / "last-build.json") == NOTHING_DONE
     assert snapshot(tiny_build["out"] / "models") == models_before
+    # rendered again from the compiled templates and formulas kept in the cache: the same pages
+    assert {p.name: p.read_bytes() for p in tiny_build["out"].glob("*.html")} == pages_before
 
 
 def copy_project(dst: Path) -> Path:
@@ -182,7 +186,9 @@ def running(pid: int) -> bool:
 
 
 def test_killed_build_leaves_previous_site_and_checkpoints(tiny_build, tmp_path):
-    args = copy_build(tiny_build, tmp_path, "out", "ckpt")
+    # the cache is copied too, so that the last run below only has to render: what it checks
+    # (checkpoints reused, leftovers cleaned, a fresh site published) needs no stage made again
+    args = copy_build(tiny_build, tmp_path, "out", "ckpt", "cache")
     site_before, ckpt_before = snapshot(tmp_path / "out"), snapshot(tmp_path / "ckpt")
     long_run = [sys.executable, str(REPO / "build.py"), *map(str, args), "--retrain", "--epochs", "100000"]
     # SIGKILL just after the training processes start: they die with the build
@@ -284,29 +290,32 @@ def test_out_refuses_folders_it_did_not_make(where, tiny_build, tmp_path, mnist_
     assert time.monotonic() - start < 5
     assert str(Path(target).resolve()) in line and "--out" in line
     assert {p: snapshot(p) for p in before} == before
-    assert (REPO / ".git").is_dir() and not list(REPO.parent.glob(".*.old"))
+    assert (REPO / ".git").exists() and not list(REPO.parent.glob(".*.old"))   # a worktree's .git is a file
 
 
 def test_damaged_cache_is_reported_and_made_again(tiny_build, tmp_path):
+    """Each cached stage damaged another way, all in one build: each is reported, made again,
+    and the site comes out the same."""
     args = copy_build(tiny_build, tmp_path, "out", "ckpt", "cache")
     good = snapshot(tmp_path / "out")
     cache = tmp_path / "cache"
     (shard,) = (cache / next(cache.glob("tfjs-*")).name / "vae-decoder").glob("*.bin")
     shard.write_bytes(shard.read_bytes()[:100])                  # truncated
-    (fig,) = cache.glob("figures-*")
-    blob = bytearray((fig / "data" / "pca.bin").read_bytes())
-    blob[10] ^= 0xFF                                             # same size, one byte flipped
-    (fig / "data" / "pca.bin").write_bytes(bytes(blob))
+    (betas,) = cache.glob("betas-*")
+    blob = bytearray((betas / "betas.json").read_bytes())
+    blob[10] ^= 0x01                                             # same size, one byte flipped
+    (betas / "betas.json").write_bytes(bytes(blob))
     manifest = next(cache.glob("sweep-*")) / store.MANIFEST
     manifest.unlink()                                            # a stage without its manifest
-    proc = run_build(*args)
-    for stage in ("tfjs", "figures", "sweep"):
-        assert re.search(rf"cached stage {stage}-\w+ is damaged", proc.stderr), (stage, proc.stderr[-2000:])
-    assert snapshot(tmp_path / "out") == good
     (fig,) = cache.glob("figures-*")
     (fig / "shared.json").unlink()                               # a missing file
     proc = run_build(*args)
+    for stage in ("tfjs", "figures", "sweep", "betas"):
+        assert re.search(rf"cached stage {stage}-\w+ is damaged", proc.stderr), (stage, proc.stderr[-2000:])
     assert "shared.json is missing" in proc.stderr
+    assert "betas.json does not match its hash" in proc.stderr
+    assert "has 100 bytes instead of" in proc.stderr
+    assert snapshot(tmp_path / "out") == good
     assert (tmp_path / "out" / "data" / "figure-data.json").read_bytes() == good["data/figure-data.json"]
 
 

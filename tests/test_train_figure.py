@@ -110,3 +110,49 @@ def test_tfjs_matches_pytorch_losses(site):
                           capture_output=True, text=True, env={**os.environ, "SITE": str(site)}, timeout=300)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "# pass 2" in proc.stdout
+
+
+def test_an_epoch_costs_the_main_thread_only_drawing(page, server):
+    """While training runs, everything an epoch computes (the grid's decodes, the dots' codes, the
+    judge's readings) happens in the worker: the page's own TF.js makes no tensor, and the figure's
+    work on the main thread (its performance measures 'train:main': each message from the worker, each
+    frame it draws in) stays within a few ms per epoch. Wall times on a busy machine only grow, so the
+    median over the epochs is what must stay under 8 ms (the long tasks seen are in the failure
+    message). The worker's tensors stay steady across the epochs."""
+    fig, _ = open_figure(page, server, "figure-train.html")
+    root = fig.locator("[data-view]")
+    page.evaluate("""() => {
+      window.__longtasks = [];
+      new PerformanceObserver(list => window.__longtasks.push(...list.getEntries().map(e => [e.startTime, e.duration])))
+        .observe({ type: 'longtask' });
+    }""")
+    fig.get_by_role("button", name="Step").click()               # the digits, TF.js and the judge load
+    wait_epoch(page, fig, 1, timeout=60_000)
+    page.locator("#fig-train [data-view][data-busy='false']").wait_for(state="attached")
+    ids, since = page.evaluate("[tf.engine().nextTensorId(), performance.now()]")
+    fig.get_by_role("button", name="Train").click()
+    tensors = []
+    for n in range(2, 6):
+        wait_epoch(page, fig, n, timeout=60_000)
+        tensors.append(root.get_attribute("data-tensors"))
+    fig.get_by_role("button", name="Pause").click()
+    page.locator("#fig-train [data-view][data-busy='false']").wait_for(state="attached")
+    page.wait_for_timeout(500)                                  # the last epoch's frames
+    made = page.evaluate("tf.engine().nextTensorId()") - ids - 1
+    assert made == 0, f"the page's TF.js made {made} tensors while the figure trained (the judge on the main thread?)"
+    assert len(set(tensors)) == 1 and tensors[0], f"the worker's tensors changed across epochs: {tensors}"
+
+    work = page.evaluate("""since => performance.getEntriesByName('train:main')
+      .filter(e => e.startTime >= since).map(e => [e.startTime, e.duration, e.detail])""", since)
+    per_epoch = []                                              # each epoch's message and the frames after it
+    for start, duration, what in work:
+        if what == "message epoch":
+            per_epoch.append(0.0)
+        if per_epoch:
+            per_epoch[-1] += duration
+    longtasks = page.evaluate("since => window.__longtasks.filter(([t]) => t >= since)", since)
+    note = f"per epoch {[round(v, 1) for v in per_epoch]} ms; long tasks [start, ms] {longtasks}"
+    assert len(per_epoch) >= 4, f"the figure measured no work per epoch ('train:main'): {note}"
+    per_epoch.sort()
+    assert per_epoch[len(per_epoch) // 2] < 8, f"the figure's main-thread work per epoch: {note}"
+    assert not page.errors and not page.foreign, (page.errors, page.foreign)

@@ -266,7 +266,7 @@ def test_tiny_build_writes_metrics_and_figure_data(tiny_build):
     for item in figs["inputs"]:
         assert len(item["codes"]["ae"]) == len(item["codes"]["vae"]) == LATENT_DIM
     names = sorted(p.name.rsplit("-", 1)[0] for p in tiny_build["ckpt"].glob("*.pt"))
-    assert names == ["ae", "ae-d2", "judge", "vae", "vae-b0.5", "vae-d2"]
+    assert names == ["ae", "ae-d2", "ae-s1", "ae-s2", "judge", "vae", "vae-b0.5", "vae-d2", "vae-s1", "vae-s2"]
 
 
 def test_tiny_sweep_writes_every_key(tiny_build):

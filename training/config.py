@@ -148,12 +148,13 @@ class TrainConfig:
 
     @property
     def name(self) -> str:
-        """'ae' or 'vae' for the main pair; other latent sizes and betas say so:
-        'vae-d2', 'ae-d16', 'vae-b0.25'."""
+        """'ae' or 'vae' for the main pair; other latent sizes, betas and seeds say so:
+        'vae-d2', 'ae-d16', 'vae-b0.25', 'ae-s1'."""
         kind = "vae" if self.model.variational else "ae"
         size = f"-d{self.model.latent_dim}" if self.model.latent_dim != LATENT_DIM else ""
         beta = f"-b{self.beta:g}" if self.model.variational and self.beta != 1 else ""
-        return kind + size + beta
+        seed = f"-s{self.seed}" if self.seed != TrainConfig.seed else ""
+        return kind + size + beta + seed
 
     kind = "autoencoder"
 
@@ -213,7 +214,7 @@ def families(main: dict[str, TrainConfig], dims=SWEEP_DIMS, betas=SWEEP_BETAS) -
 
 def replicas(main: dict[str, TrainConfig], seeds: int = SEEDS) -> dict[str, TrainConfig]:
     """The main pair (`main`: {"ae": config, "vae": config}) trained again with the next
-    `seeds` - 1 seeds, by name: {"ae-seed1": ..., "vae-seed1": ..., "ae-seed2": ...} for a run
-    with seed 0. Everything but the seed (weights' start, shuffles, noise) is the main pair's."""
-    return {f"{name}-seed{config.seed + k}": dataclasses.replace(config, seed=config.seed + k)
-            for k in range(1, seeds) for name, config in main.items()}
+    `seeds` - 1 seeds, by name: {"ae-s1": ..., "vae-s1": ..., "ae-s2": ...} for a run with
+    seed 0. Everything but the seed (weights' start, shuffles, noise) is the main pair's."""
+    out = [dataclasses.replace(config, seed=config.seed + k) for k in range(1, seeds) for config in main.values()]
+    return {c.name: c for c in out}

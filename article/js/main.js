@@ -222,10 +222,24 @@ function showMe(app) {
       const hash = `#${button.dataset.state}`;
       if (location.hash === hash) restore(app.state, fromHash(hash, app.data));   // again: no hashchange
       else location.hash = hash;                 // one history entry, applied by linkUrl
-      document.getElementById('fig-explorer')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+      const figure = document.getElementById('fig-explorer'), box = figure?.getBoundingClientRect();
+      // docked beside the steps (wide screens), it may be in view already: the reader stays at the step
+      const inView = box && getComputedStyle(figure).position === 'sticky' && box.top >= 0 && box.bottom <= innerHeight;
+      if (figure && !inView) figure.scrollIntoView({ behavior: 'smooth', block: 'start' });
     });
   }
 }
+
+// A section laid out without a box of its own (display: contents, as in the explorer's dock on
+// wide screens: style.css) gives a link to it nowhere to scroll: its first child stands in.
+function scrollToBoxless() {
+  let target = null;
+  try { target = document.getElementById(decodeURIComponent(location.hash.slice(1))); } catch { return; }
+  if (target && getComputedStyle(target).display === 'contents') target.firstElementChild?.scrollIntoView();
+}
+addEventListener('hashchange', scrollToBoxless);
+scrollToBoxless();
+addEventListener('load', scrollToBoxless, { once: true });   // once the pictures above have their sizes
 
 // On paper the maps print their still (their points load only near view): lazy stills load now.
 const eager = () => document.querySelectorAll('img[loading="lazy"]').forEach(img => { img.loading = 'eager'; });

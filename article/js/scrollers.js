@@ -31,3 +31,12 @@ for (const box of document.querySelectorAll(BOXES)) {
   const table = box.querySelector('table');
   if (table) observer.observe(table);        // a table that grows (images loading) may start to scroll
 }
+
+// The docked explorer's caption (style.css, .explorer-dock) scrolls up and down in what the
+// screen leaves it; while it does, it takes focus so that the keyboard can scroll it too.
+const TALL = '#fig-explorer > figcaption';
+const tall = new ResizeObserver(entries => entries.forEach(({ target: box }) => {
+  if (box.scrollHeight > box.clientHeight + 1) box.tabIndex = 0;
+  else box.removeAttribute('tabindex');
+}));
+for (const box of document.querySelectorAll(TALL)) tall.observe(box);

@@ -69,6 +69,17 @@ const markup = (label, batch) => `
       <p class="ex-other-code"></p>
       <p class="ex-other-verdict"></p>
     </figure>
+    <figure class="ex-panel ex-recons" data-empty="true">
+      <div class="ex-recons-row">
+        <div class="ex-recons-cell"><canvas class="ex-recons-input" role="img" aria-label="Selected input"></canvas>
+          <span class="ex-recons-name">Input</span></div>
+        <div class="ex-recons-cell" data-slot="0"><canvas role="img"></canvas><span class="ex-recons-model"></span></div>
+        <div class="ex-recons-cell" data-slot="1"><canvas role="img"></canvas><span class="ex-recons-model"></span></div>
+      </div>
+      <figcaption class="ex-caption ex-recons-caption">The input you selected last and each model’s reconstruction
+        of it: its decoder on its own code of that input. Snap the black line onto the input and the decoded images
+        show the same.</figcaption>
+    </figure>
     <p class="ex-backend"></p>
   </div>
   <p class="ex-tally" role="status"></p>
@@ -97,6 +108,7 @@ export function createExplorer(root, app, options = {}) {
   root.innerHTML = markup(label(other), opt.batch);
   const decodedCanvas = $('.ex-decoded'), otherCanvas = $('.ex-decoded-other');
   decodedCanvas.width = decodedCanvas.height = otherCanvas.width = otherCanvas.height = SIZE;
+  root.querySelectorAll('.ex-recons canvas').forEach(c => { c.width = c.height = SIZE; });
   const svg = d3.select($('.ex-plot'));
   const axes = () => data.models[state.model].axes;
   let decoded = null, frame = 0, settle = 0, broken = null;
@@ -151,7 +163,8 @@ export function createExplorer(root, app, options = {}) {
   function layout() {
     const width = svg.node().getBoundingClientRect().width || 600;
     const { top, right, bottom, left } = opt.margin;
-    height = Math.round(Math.min(opt.height[1], Math.max(opt.height[0], 0.8 * width)));
+    const most = parseFloat(getComputedStyle(root).getPropertyValue('--ex-plot-max')) || opt.height[1];
+    height = Math.round(Math.min(most, opt.height[1], Math.max(opt.height[0], 0.8 * width)));
     svg.attr('viewBox', `0 0 ${width} ${height}`).attr('height', height);
     x = d3.scalePoint(d3.range(DIM), [left, width - right]).padding(0.5);
     y = axes().map(a => d3.scaleLinear(a.range, [height - bottom, top]));
@@ -473,6 +486,39 @@ export function createExplorer(root, app, options = {}) {
     });
   }
 
+  // ---- the selected input beside both models' reconstructions of it ----
+  let reconShown = null;
+  function renderRecons() {
+    const d = state.current(), panel = $('.ex-recons');
+    panel.dataset.empty = String(!d);
+    const models = [state.model, second()];
+    models.forEach((m, k) => {
+      const cell = panel.querySelector(`[data-slot="${k}"]`);
+      cell.dataset.model = m;
+      cell.querySelector('canvas').setAttribute('aria-label', `${label(m)} reconstruction of the selected input`);
+      cell.querySelector('.ex-recons-model').textContent = label(m);
+    });
+    const key = d && `${d.id}|${d.pixels.length}|${models.join(',')}|${models.map(m => d.codes[m]?.join(',')).join('|')}`;
+    if (key === reconShown) return;
+    reconShown = key;
+    const canvases = [...panel.querySelectorAll('canvas')];
+    if (!d) {
+      canvases.forEach(c => c.getContext('2d').clearRect(0, 0, SIZE, SIZE));
+      return;
+    }
+    panel.querySelector('.ex-recons-name').textContent = `Input: ${d.name}`;
+    paint(canvases[0], d.pixels, 255);
+    models.forEach((m, k) => {
+      const canvas = canvases[k + 1], z = d.codes[m];
+      canvas.getContext('2d').clearRect(0, 0, SIZE, SIZE);
+      if (!z) return;
+      nets.get(`${m}-decoder`).then(net => {
+        if (reconShown !== key) return;
+        paint(canvas, decode(net, z));
+      }, () => {});                               // the decoded panels say what failed
+    });
+  }
+
   function renderControls() {                     // the controls show the state, never a past choice
     const beta = $('.ex-beta-choice');
     beta.value = state.model;
@@ -488,6 +534,7 @@ export function createExplorer(root, app, options = {}) {
     const m = second();
     otherCanvas.setAttribute('aria-label', `${label(m)} decoded image (other model)`);
     $('.ex-other-caption').innerHTML = `The <b>${label(m)}</b>’s decoder on its own code of the same picture`;
+    renderRecons();
     if (behindShown && behindShown.model !== m) {
       behindShown = null;
       otherCanvas.getContext('2d').clearRect(0, 0, SIZE, SIZE);
@@ -579,7 +626,7 @@ export function createExplorer(root, app, options = {}) {
       renderModel();
       requestDecode();
     })
-    .on(`inputs${ns}`, () => { renderThumbs(); renderLines(); otherRule('inputs'); requestDecode(); });
+    .on(`inputs${ns}`, () => { renderThumbs(); renderLines(); renderRecons(); otherRule('inputs'); requestDecode(); });
 
   // ---- start ----
   createDrawpad($('.ex-draw'), app);

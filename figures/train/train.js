@@ -2,11 +2,59 @@
 // digits and the worker (js/train-worker.js, which holds TF.js and the models) load on
 // the first press of Train or Step; each epoch redraws both latent planes (test codes as
 // dots over the decoded grid), the loss curves against the build's (grey), and the status.
+// Everything an epoch computes (the grid's decodes as pixels, the dots' codes, the judge's
+// readings, and where the browser has OffscreenCanvas the plane drawn) comes from the worker;
+// this thread only puts it on screen, one model per animation frame.
 import { fetchFile, siteUrl } from './models.js';
 
 const MODELS = [['ae', 'AE'], ['vae', 'VAE']];
 const SVG = 'http://www.w3.org/2000/svg';
 const fmt = v => (v == null ? '–' : v.toFixed(1));
+// The name of the performance measures of this figure's work on the main thread (each message from
+// the worker, each frame it draws in), for tests and profiles.
+export const MEASURE = 'train:main';
+
+/**
+ * Draws a latent plane into a 2D context of the plane's size (the view's canvas, or the worker's
+ * OffscreenCanvas): the decoded grid's pixels, the dots of the test codes (one path per class and
+ * kind: a dot, or a ring at the edge for a code off the square) and, if given, the judge's marks in
+ * the cells' corners. Returns how many codes lie off the square.
+ * @param {CanvasRenderingContext2D|OffscreenCanvasRenderingContext2D} ctx
+ * @param {{image: Uint8ClampedArray, codes: Float32Array, marks: Int8Array|null}} d
+ * @param {{labels: Uint8Array, colours: string[], span: number, grid: number}} how
+ */
+export function drawPlane(ctx, d, { labels, colours, span, grid }) {
+  const w = ctx.canvas.width, h = ctx.canvas.height;
+  ctx.putImageData(new ImageData(d.image, w, h), 0, 0);         // the worker made it the canvas's size
+  ctx.globalAlpha = 0.85;
+  const inside = colours.map(() => new Path2D()), rings = colours.map(() => new Path2D());
+  let outside = 0;
+  for (let k = 0; k < labels.length; k++) {                     // test codes, coloured by class
+    const x = (d.codes[2 * k] + span) / (2 * span) * w, y = (span - d.codes[2 * k + 1]) / (2 * span) * h;
+    const out = x < 0 || y < 0 || x > w || y > h;               // a code off the square: a ring at its edge
+    const cx = Math.min(Math.max(x, 3), w - 3), cy = Math.min(Math.max(y, 3), h - 3), path = (out ? rings : inside)[labels[k]];
+    outside += out;
+    path.moveTo(cx + 2.5, cy);
+    path.arc(cx, cy, 2.5, 0, 2 * Math.PI);
+  }
+  colours.forEach((c, k) => {
+    ctx.fillStyle = ctx.strokeStyle = c;
+    ctx.fill(inside[k]);
+    ctx.stroke(rings[k]);
+  });
+  ctx.globalAlpha = 1;
+  if (d.marks) {                                                // the judge's reading: digit, or '?'
+    const size = w / grid;
+    ctx.font = '9px sans-serif';
+    for (const ok of [true, false]) {
+      ctx.fillStyle = ok ? '#1565c0' : '#999';
+      d.marks.forEach((label, k) => {
+        if ((label >= 0) === ok) ctx.fillText(ok ? label : '?', (k % grid) * size + 2, Math.floor(k / grid) * size + 9);
+      });
+    }
+  }
+  return outside;
+}
 
 export function createTrain(root, app) {
   const spec = app.data.train, colours = app.data.palette.digits;
@@ -32,24 +80,30 @@ export function createTrain(root, app) {
   const $ = s => root.querySelector(s);
   const run = $('.train-run'), status = $('.train-status'), betaSelect = $('.train-beta');
   let worker = null, starting = null, running = false, busy = false, gen = 0, labels = null, grid = 12, span = 3;
-  let history = { ae: [], vae: [] }, last = {};
+  let history = { ae: [], vae: [] }, last = {}, frame = 0;
+  const pending = new Map();                                    // model -> its newest data, not yet drawn
 
   function start() {
     starting ??= fetchFile(spec.file).then(bytes => new Promise((resolve, reject) => {
       worker = new Worker(siteUrl('js/train-worker.js'), { type: 'module' });
       worker.onmessage = ({ data }) => {
+        const t = performance.now();
         if (data.type === 'error') return fail(data.message);
         if (data.type === 'ready') {
           ({ labels, grid, span } = data);
           resolve();
         }
-        if (data.gen === gen) show(data);
-        if (data.type !== 'ready' && data.gen === gen) root.dataset.busy = busy = false;
+        if (data.gen === gen) receive(data);
+        if (data.type !== 'ready' && data.type !== 'marks' && data.gen === gen) root.dataset.busy = busy = false;
         if (running && !busy) epoch();
+        performance.measure(MEASURE, { start: t, detail: `message ${data.type}` });
       };
       worker.onerror = event => { reject(new Error(event.message || 'the training worker failed to start')); };
       status.textContent = 'loading the digits and TF.js…';
-      worker.postMessage({ type: 'start', spec, bytes, beta: Number(betaSelect.value), gen }, [bytes]);
+      const files = app.data.files && Object.fromEntries(Object.entries(app.data.files)
+        .filter(([path]) => path.startsWith('models/judge/')));
+      worker.postMessage({ type: 'start', spec, bytes, beta: Number(betaSelect.value), gen, colours,
+        judge: { probe: app.data.probes.judge, threshold: app.data.judge.threshold, files } }, [bytes]);
     })).catch(error => { fail(error.message); starting = null; throw error; });   // a later press tries again
     return starting;
   }
@@ -66,91 +120,63 @@ export function createTrain(root, app) {
     worker.postMessage({ type: 'epoch', gen });
   }
 
-  function show(data) {
+  /** A message from the worker: its numbers into the history and the status now, its planes and
+   * curves drawn in the next animation frames. */
+  function receive(data) {
     for (const [m] of MODELS) {
       const d = data[m];
       if (!d) continue;
+      if (data.type === 'marks') {                              // the judge's readings of what is drawn
+        const now = pending.get(m) ?? last[m];
+        if (!now || now.epoch !== d.epoch || now.beta !== d.beta) continue;
+        const { image, drawn, outside, marks, share, judgeError } = d;
+        Object.assign(now, { image, drawn, outside, marks, share, judgeError });
+        pending.set(m, now);
+        continue;
+      }
       if (d.epoch === 0) history[m] = [];
       else if (d.recon != null) history[m].push({ epoch: d.epoch, recon: d.recon, kl: d.kl });
       last[m] = d;
-      draw(m, d);
+      pending.set(m, d);
     }
-    root.dataset.tensors = data.tensors ?? '';
-    const h = history, a = h.ae.at(-1), v = h.vae.at(-1);
-    const vEpoch = last.vae.epoch !== last.ae.epoch ? ` (epoch ${last.vae.epoch})` : '';
-    status.textContent = `epoch ${last.ae.epoch} · AE ${fmt(a?.recon)} · VAE${vEpoch} ${fmt(v?.recon)}` +
-      (v ? ` (KL ${fmt(v.kl)})` : '');
-    root.dataset.epoch = last.ae.epoch;
+    if (data.type !== 'marks') {
+      root.dataset.tensors = data.tensors ?? '';
+      const h = history, a = h.ae.at(-1), v = h.vae.at(-1);
+      const vEpoch = last.vae.epoch !== last.ae.epoch ? ` (epoch ${last.vae.epoch})` : '';
+      status.textContent = `epoch ${last.ae.epoch} · AE ${fmt(a?.recon)} · VAE${vEpoch} ${fmt(v?.recon)}` +
+        (v ? ` (KL ${fmt(v.kl)})` : '');
+      root.dataset.epoch = last.ae.epoch;
+    }
+    if (!frame && pending.size) frame = requestAnimationFrame(paint);
   }
 
+  /** Draws one model that waits to be drawn per animation frame (each a few ms at most). */
+  function paint() {
+    const t = performance.now(), [m, d] = pending.entries().next().value;
+    pending.delete(m);
+    draw(m, d);
+    frame = pending.size ? requestAnimationFrame(paint) : 0;
+    performance.measure(MEASURE, { start: t, detail: `draw ${m}` });
+  }
+
+  /** One model's plane (as the worker drew it, else drawn here), its lines and its curve. */
   function draw(m, d) {
     const canvas = $(`[data-model="${m}"] canvas`), ctx = canvas.getContext('2d');
-    const img = ctx.createImageData(canvas.width, canvas.height), px = img.data;
-    for (let k = 0; k < grid * grid; k++) {                         // decoded cells, black ink on white
-      const ox = (k % grid) * 28, oy = Math.floor(k / grid) * 28;
-      for (let p = 0; p < 784; p++) {
-        const v = 255 - Math.round(255 * d.grid[k * 784 + p]), at = 4 * ((oy + Math.floor(p / 28)) * canvas.width + ox + p % 28);
-        px[at] = px[at + 1] = px[at + 2] = v;
-        px[at + 3] = 255;
-      }
-    }
-    ctx.putImageData(img, 0, 0);
-    ctx.globalAlpha = 0.85;
-    let outside = 0;
-    for (let k = 0; k < labels.length; k++) {                     // test codes, coloured by class
-      const x = (d.codes[2 * k] + span) / (2 * span) * canvas.width, y = (span - d.codes[2 * k + 1]) / (2 * span) * canvas.height;
-      const out = x < 0 || y < 0 || x > canvas.width || y > canvas.height;
-      outside += out;
-      ctx.beginPath();                                            // a code off the square: a ring at its edge
-      ctx.arc(Math.min(Math.max(x, 3), canvas.width - 3), Math.min(Math.max(y, 3), canvas.height - 3), 2.5, 0, 2 * Math.PI);
-      if (out) {
-        ctx.strokeStyle = colours[labels[k]];
-        ctx.stroke();
-      } else {
-        ctx.fillStyle = colours[labels[k]];
-        ctx.fill();
-      }
-    }
+    let outside = d.outside;
+    if (d.drawn) ctx.putImageData(new ImageData(d.image, canvas.width, canvas.height), 0, 0);
+    else outside = drawPlane(ctx, d, { labels, colours, span, grid });   // a worker without OffscreenCanvas
     $(`[data-model="${m}"] .train-outside`).textContent = outside
       ? `${outside} of ${labels.length} test codes lie outside the square (rings at its edge).` : '';
-    ctx.globalAlpha = 1;
     curve(m, d.beta);
-    marks(m, d);
-  }
-
-  /** The judge's reading of the grid's cells (in their corners) and its share of the draws. */
-  async function marks(m, d) {
-    let read;
-    try {
-      const net = await app.nets.get('judge');
-      read = { grid: judged(net, d.grid), draws: judged(net, d.draws) };
-    } catch (error) {
-      $(`[data-model="${m}"] .train-share`).textContent = `The judge is not available: ${error.message}`;
-      return;
-    }
-    if (last[m] !== d) return;                                  // a newer epoch is on its way
-    const canvas = $(`[data-model="${m}"] canvas`), ctx = canvas.getContext('2d'), size = canvas.width / grid;
-    ctx.font = '9px sans-serif';
-    read.grid.forEach(([label, ok], k) => {
-      ctx.fillStyle = ok ? '#1565c0' : '#999';
-      ctx.fillText(ok ? label : '?', (k % grid) * size + 2, Math.floor(k / grid) * size + 9);
-    });
-    const ref = spec.reference[m === 'ae' ? 'ae' : `vae-${d.beta}`].recognisable;
-    const share = read.draws.filter(([, ok]) => ok).length / read.draws.length;
     const el = $(`[data-model="${m}"] .train-share`);
-    el.textContent = `Codes drawn from N(0, I) the judge recognises: ${Math.round(100 * share)} %` +
-      (d.epoch && ref[d.epoch - 1] != null ? ` (the build's run after this epoch: ${Math.round(100 * ref[d.epoch - 1])} %)` : '');
-    el.dataset.value = share;
-  }
-
-  /** [label, recognisable] for each 28x28 image of a flat array (judged padded to 32x32). */
-  function judged(net, images) {
-    return tf.tidy(() => {
-      const n = images.length / 784;
-      const p = net.predict(tf.pad(tf.tensor4d(images, [n, 28, 28, 1]), [[0, 0], [2, 2], [2, 2], [0, 0]]));
-      const top = tf.max(p, 1).dataSync(), label = tf.argMax(p, 1).dataSync();
-      return Array.from(label, (l, k) => [l, top[k] >= app.data.judge.threshold]);
-    });
+    if (d.judgeError) {
+      el.textContent = `The judge is not available: ${d.judgeError}`;
+    } else if (d.share != null) {                               // null: the judge is still loading
+      const ref = spec.reference[m === 'ae' ? 'ae' : `vae-${d.beta}`].recognisable;
+      el.textContent = `Codes drawn from N(0, I) the judge recognises: ${Math.round(100 * d.share)} %` +
+        (d.epoch && ref[d.epoch - 1] != null ? ` (the build's run after this epoch: ${Math.round(100 * ref[d.epoch - 1])} %)` : '');
+      el.dataset.value = d.share;
+    }
   }
 
   function curve(m, beta) {

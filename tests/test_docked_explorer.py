@@ -1,0 +1,109 @@
+"""The explorer beside its steps (issue: major revision, "Guided steps beside the explorer"):
+on a wide screen it stays in view while the reader works through the invitations and their
+"Show me" buttons; on a phone the page keeps one column and never scrolls sideways; and the
+selected input's reconstructions sit next to the explorer's decoded images. In Chromium, on
+the tiny build, by accessible names."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from playwright.sync_api import expect
+
+from test_explorer import assert_decoded, canvas_grey, data, no_errors, open_page, select  # noqa: F401
+
+FRONT, OTHER = "VAE decoded image", "AE decoded image (other model)"
+
+
+def box(page, selector) -> dict:
+    return page.evaluate("""sel => { const r = document.querySelector(sel).getBoundingClientRect();
+        return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; }""", selector)
+
+
+def show_me_first(page):
+    """Presses the first invitation's "Show me" and waits for the page to settle."""
+    page.get_by_role("button", name=re.compile(r"^Show me")).first.click()
+    for _ in range(40):                          # a smooth scroll, if there is one
+        before = page.evaluate("scrollY")
+        page.wait_for_timeout(100)
+        if page.evaluate("scrollY") == before:
+            break
+
+
+def test_the_explorer_stays_in_view_while_the_reader_scrolls_through_the_steps(page, server):
+    """1280x900: after a "Show me", scrolling the steps' text down by 1.5 screens keeps both
+    decoded images in view; the explorer fits the screen and covers none of the steps."""
+    open_page(page, server)
+    show_me_first(page)
+    front = page.get_by_role("img", name=FRONT, exact=True)
+    other = page.get_by_role("img", name=OTHER, exact=True)
+    for canvas in (front, other):
+        expect(canvas).to_be_in_viewport(ratio=1)
+    steps = page.locator("ol.invitations")
+    start = page.evaluate("scrollY")
+    page.mouse.move(box(page, "ol.invitations")["left"] + 40, 450)   # the wheel over the steps' text
+    page.mouse.wheel(0, 1350)
+    for _ in range(50):
+        page.wait_for_timeout(100)
+        if page.evaluate("scrollY") >= start + 1300:
+            break
+    assert page.evaluate("scrollY") >= start + 1300, "the page did not scroll through the steps"
+    expect(steps).to_be_in_viewport()
+    for canvas in (front, other):
+        expect(canvas).to_be_in_viewport(ratio=1)
+    figure, explorer = box(page, "#fig-explorer"), box(page, "#explorer")
+    assert explorer["bottom"] - explorer["top"] <= 900, "the explorer is taller than the screen"
+    assert figure["right"] <= box(page, "ol.invitations")["left"], "the explorer covers the steps"
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    no_errors(page)
+
+
+def test_one_column_on_phones_and_on_paper(page, server):
+    """The explorer is docked (sticky, beside the steps) only on a wide screen, where a link to a
+    docked section still scrolls to it; at 375 and 320 px it sits above the steps in one column,
+    "Show me" brings it into view and nothing scrolls sideways; printed, nothing sticks."""
+    open_page(page, server)
+    position = "getComputedStyle(document.getElementById('fig-explorer')).position"
+    assert page.evaluate(position) == "sticky"
+    # the docked sections have no box of their own: a link to one still arrives at its heading
+    page.get_by_role("link", name="what we measured", exact=True).click()
+    heading = page.get_by_role("heading", name="What we measured, and what you can try")
+    expect(heading).to_be_in_viewport(timeout=5_000)
+    for width, height in ((375, 740), (320, 640)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(300)
+        assert page.evaluate(position) == "static"
+        assert box(page, "ol.invitations")["top"] >= box(page, "#fig-explorer")["bottom"]
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), f"sideways at {width} px"
+        page.evaluate("scrollTo(0, document.body.scrollHeight)")
+        page.get_by_role("button", name=re.compile(r"^Show me")).first.click()
+        for _ in range(40):
+            page.wait_for_timeout(100)
+            if -5 <= box(page, "#fig-explorer")["top"] < 300:
+                break
+        assert -5 <= box(page, "#fig-explorer")["top"] < 300
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.emulate_media(media="print")
+    assert page.evaluate(position) == "static"
+    no_errors(page)
+
+
+def test_the_reconstructions_sit_next_to_the_decoded_images(page, server, nets, data):
+    """1280x900: the selected input and each model's reconstruction of it (its decoder on the
+    input's own code) are in the same screen as the explorer's decoded images."""
+    open_page(page, server)
+    select(page, "stickman")
+    item = next(d for d in data["inputs"] if d["name"] == "stickman")
+    page.get_by_role("img", name=FRONT, exact=True).scroll_into_view_if_needed()
+    shown = [page.get_by_role("img", name=n, exact=True) for n in
+             (FRONT, OTHER, "Selected input", "VAE reconstruction of the selected input",
+              "AE reconstruction of the selected input")]
+    for img in shown:
+        expect(img).to_be_in_viewport(ratio=1)
+    expect(page.locator("#explorer").get_by_text("Input: stickman")).to_be_visible()
+    target = np.frombuffer(__import__("base64").b64decode(item["pixels"]), np.uint8).reshape(32, 32)
+    assert np.array_equal(255 - canvas_grey(page, "#explorer canvas[aria-label='Selected input']"), target)
+    for m in ("vae", "ae"):
+        name = f"{data['models'][m]['label']} reconstruction of the selected input"
+        assert_decoded(page, nets[m], f"#explorer canvas[aria-label='{name}']", item["codes"][m])
+    no_errors(page)
