@@ -227,6 +227,23 @@ def merge(base: dict, part: dict) -> dict:
     return base
 
 
+STYLES = "site.css"      # the pages' one stylesheet (KaTeX's aside): every .css of article/ and the figures
+PAGE_MODULES = ("main.js", "tooltips.js", "scrollers.js")     # the module scripts every page runs
+STATIC_IMPORT = re.compile(r"""^import\s[^;]*?from\s+'\./([\w-]+\.js)(?:\?v=\w+)?'""", re.M)
+
+
+def first_modules(js: Path) -> list[str]:
+    """The modules a page preloads: its module scripts and what they import, statically, in
+    turn. The figures' views (imported by main.js once the first screen has painted) are not."""
+    todo, seen = list(PAGE_MODULES), set()
+    while todo:
+        name = todo.pop()
+        if name not in seen and (js / name).is_file():
+            seen.add(name)
+            todo += STATIC_IMPORT.findall((js / name).read_text(encoding="utf-8"))
+    return sorted(f"js/{name}" for name in seen)
+
+
 def site_files(suffix: str) -> dict[str, Path]:
     """The page's own files ending in `suffix`: article/'s and every figure's, by the name
     they take in the site (one flat folder, so a name may be used once)."""
@@ -267,6 +284,10 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict, cache_dir: Path |
         shutil.copy(src, stage / "js" / name)
     for name, src in site_files(".css").items():
         shutil.copy(src, stage / name)
+    # the pages link one stylesheet, the article's and the figures' in their order: each file a page's
+    # first paint waits for costs a slow phone a round trip
+    (stage / STYLES).write_text("".join(f"/* ---- {name} ---- */\n{src.read_text(encoding='utf-8')}\n"
+                                        for name, src in site_files(".css").items()), encoding="utf-8")
     data["palette"] = json.loads(PALETTE.read_text())
     if "betas" in stages:                       # loaded by the page only when a reader asks
         shutil.copytree(stages["betas"] / "models", stage / "models", dirs_exist_ok=True)
@@ -287,8 +308,8 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict, cache_dir: Path |
     context = page_context(public, metrics, data, {k: cfgs[k].to_dict() for k in MAIN}, stage, stored)
     context["build"] = build_id
     context["scripts"] = SCRIPTS
-    context["modules"] = sorted(f"js/{p.name}" for p in (stage / "js").glob("*.js"))
-    context["styles"] = list(site_files(".css"))   # the article's first, then the figures' in their order
+    context["modules"] = first_modules(stage / "js")
+    context["styles"] = [STYLES]                   # the article's first, then the figures' in their order
     pages = {"index.html": ("index.html.j2", {**context, "base": ""}),
              **{f"figure-{f.name}.html": ("figure.html.j2", {**context, "figure": f.name, "base": "index.html"})
                 for f in figures.FIGURES if f.page and f.stage in stages}}

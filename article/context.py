@@ -104,10 +104,9 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
     s = public["sampling"]
     ae, vae = public["ae"], public["vae"]
     model_bytes, family_bytes = model_sizes(site)
-    first = f"models/{data['model_order'][0]}-decoder"     # what the first decoded image needs
-    shards = json.loads((site / first / "model.json").read_text())["weightsManifest"]
-    preload = ["data/figure-data.json", "lib/tfjs-backend-wasm-simd.wasm", f"{first}/model.json",
-               *[f"{first}/{p}" for group in shards for p in group["paths"]]]
+    # the figure data, small, which every figure waits for; the wasm and the first decoder are fetched
+    # after the first paint (js/main.js), so that they do not compete with the first screen
+    preload = ["data/figure-data.json"]
     figs = figures.contexts({"metrics": public, "data": data, "config": config}, stored)
     counts = s["ae_prior"]["counts"]
     top = max(range(len(counts)), key=counts.__getitem__)

@@ -3,11 +3,14 @@
 // on the page (the view is the default export of js/NAME.js, from figures/NAME/NAME.js).
 // A figure that cannot start says why in its place; the prose stays readable.
 //
-// Loading order (the first decoded image comes first): figure data and the VAE's decoder
-// (with the wasm backend) right away, the other decoder next, the encoders and the judge
-// when something needs them, the map's points when the map comes near view.
+// Loading order (the first screen paints first, then the first decoded image comes first):
+// nothing heavy before the page's first paint; then the classic scripts (TF.js's parts and
+// d3, listed by the page's <meta name="libraries">), the figure data and the VAE's decoder
+// (with the wasm backend), the other decoder next, the encoders and the judge when something
+// needs them, the map's points when the map comes near view. Figures start one per task, so
+// that no start-up task holds the main thread for all of them.
 import { createState, fromHash, hasState, restore, toHash } from './state.js';
-import { configure, encode, fetchFile, fetchJson, initBackend, loadModel } from './models.js';
+import { LoadError, configure, encode, fetchFile, fetchJson, initBackend, loadModel, siteUrl } from './models.js';
 import { fromBase64 } from './digits.js';
 import { frameLikeMnist } from './framing.js';
 
@@ -243,17 +246,60 @@ const eager = () => document.querySelectorAll('img[loading="lazy"]').forEach(img
 addEventListener('beforeprint', eager);
 matchMedia('print').addEventListener('change', event => event.matches && eager());
 
+/**
+ * Resolves once the page has painted its first content (its first-contentful-paint entry; a
+ * requestAnimationFrame comes before that, for a frame that may show nothing yet), at once in a
+ * hidden tab, which paints nothing, and after 3 s in a browser that never says.
+ */
+function afterPaint() {
+  return new Promise(resolve => {
+    if (document.visibilityState === 'hidden') return resolve();
+    let observer = null;
+    const done = () => { clearTimeout(timer); observer?.disconnect(); setTimeout(resolve, 0); };
+    const timer = setTimeout(done, 3000);
+    try {
+      observer = new PerformanceObserver(list => list.getEntriesByName('first-contentful-paint').length && done());
+      observer.observe({ type: 'paint', buffered: true });
+    } catch {
+      requestAnimationFrame(() => setTimeout(done, 0));
+    }
+  });
+}
+
+/** Lets the browser handle input and paint between two pieces of start-up work. */
+const nextTask = () => new Promise(resolve => setTimeout(resolve, 0));
+
+/**
+ * Loads the page's classic scripts (<meta name="libraries">: TF.js's parts, d3), all fetched
+ * at once and run in their order, each in its own task. Returns one promise per script.
+ */
+function loadLibraries() {
+  const names = (document.querySelector('meta[name="libraries"]')?.content ?? '').split(/\s+/).filter(Boolean);
+  return Object.fromEntries(names.map(path => [path.split('/').pop(), new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = siteUrl(path);
+    script.async = false;                        // in order
+    script.onload = resolve;
+    script.onerror = () => reject(new LoadError(`${path} could not be loaded.`, path));
+    document.head.append(script);
+  })]));
+}
+
 async function main() {
   const roots = [...document.querySelectorAll('[data-view]')];
   for (const root of roots) say(root, 'Loading the figure…');
   configure({ build: BUILD });
-  if (roots.length) initBackend();               // compile the wasm while the data arrives
+  await afterPaint();                            // the first screen first: nothing heavy before it
+  const libraries = loadLibraries();
+  const all = Promise.all(Object.values(libraries));
+  const tfReady = libraries['tf-backend-wasm.min.js'] ?? all;
+  if (roots.length) tfReady.then(() => initBackend(), () => {});   // compile the wasm while the rest arrives
   const version = BUILD ? `?v=${BUILD}` : '';
-  const views = roots.map(root => import(`./${root.dataset.view}.js${version}`)
+  const views = roots.map(root => all.then(() => import(`./${root.dataset.view}.js${version}`))   // d3 first
     .then(m => m.default, error => () => { throw error; }));   // a view that cannot load fails in its place
   let data;
   try {
-    data = await fetchJson('data/figure-data.json');
+    [data] = await Promise.all([fetchJson('data/figure-data.json'), all]);
   } catch (error) {
     console.error(error);
     if (error.updated) siteUpdated(error);
@@ -267,6 +313,7 @@ async function main() {
   linkUrl(app);
   showMe(app);
   for (const [k, root] of roots.entries()) {
+    await nextTask();                            // one figure per task
     try {
       (await views[k])(root, app);
       root.closest('figure')?.classList.add('figure-started');   // its still, shown until now, goes

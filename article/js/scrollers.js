@@ -23,9 +23,10 @@ function update(box) {
   }
 }
 
-const observer = new ResizeObserver(entries => entries.forEach(e => update(e.target)));
+// The observer reports each box once it is laid out (and again when it resizes): measuring
+// here, before the first paint, would force a layout of the whole page in this task.
+const observer = new ResizeObserver(entries => entries.forEach(e => update(e.target.closest(BOXES) ?? e.target)));
 for (const box of document.querySelectorAll(BOXES)) {
-  update(box);
   observer.observe(box);
   const table = box.querySelector('table');
   if (table) observer.observe(table);        // a table that grows (images loading) may start to scroll
