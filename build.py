@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import http.server
 import json
 import math
 import os
@@ -388,20 +387,35 @@ def check_writable(args, out: Path) -> None:
 
 # ---- serving ----
 
-class Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
-                      ".wasm": "application/wasm", ".bin": "application/octet-stream",
-                      ".json": "application/json", ".js": "text/javascript", ".svg": "image/svg+xml"}
+@functools.cache
+def handler() -> type:
+    """The request handler of `--serve` (and of the tests' and the benchmark's servers, as
+    `build.Handler`): files of a folder with the types the page needs, no log. Made on first
+    use, so that a build without --serve never imports http.server (60 ms of a 0.5 s rebuild)."""
+    import http.server
 
-    def log_message(self, *a):
-        pass
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                          ".wasm": "application/wasm", ".bin": "application/octet-stream",
+                          ".json": "application/json", ".js": "text/javascript", ".svg": "image/svg+xml"}
+
+        def log_message(self, *a):
+            pass
+    return Handler
+
+
+def __getattr__(name: str):
+    if name == "Handler":
+        return handler()
+    raise AttributeError(f"module 'build' has no attribute {name!r}")
 
 
 def open_server(out: Path, port: int) -> http.server.ThreadingHTTPServer:
     """A loopback server for `out`, bound now (so that a taken port fails before the build)."""
+    import http.server
     try:
         return http.server.ThreadingHTTPServer(("127.0.0.1", port),
-                                               functools.partial(Handler, directory=str(out)))
+                                               functools.partial(handler(), directory=str(out)))
     except OSError as e:
         raise UserError(f"cannot serve on port {port} ({e.strerror or e}): pass --port 0 to use "
                         f"any free port") from None

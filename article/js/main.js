@@ -287,7 +287,7 @@ function loadLibraries() {
 
 async function main() {
   const roots = [...document.querySelectorAll('[data-view]')];
-  for (const root of roots) say(root, 'Loading the figure…');
+  for (const root of roots) if (!root.childElementCount) say(root, 'Loading the figure…');   // not over markup in the page
   configure({ build: BUILD });
   await afterPaint();                            // the first screen first: nothing heavy before it
   const libraries = loadLibraries();

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
+# numpy is imported inside the functions that compute: rendering the page needs only
+# `context`, and a template-only rebuild should not wait for numpy
 from training.config import MODELS, TITLES
 
 PCA_LEVELS = 1024
@@ -33,6 +33,7 @@ def pca_projection(codes: dict[str, np.ndarray], labels: np.ndarray, seed: int =
     map summary, bytes of `points` quantised projections and their labels, and per model
     how often a map point's nearest neighbour shows the same digit, in 2-D and in the
     full latent space)."""
+    import numpy as np
     from sklearn.decomposition import PCA
 
     from training.evaluation import sig
@@ -58,6 +59,7 @@ def pca_projection(codes: dict[str, np.ndarray], labels: np.ndarray, seed: int =
 
 def dequantise_pca(summary: dict, models: dict, blob: bytes) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Inverse of `pca_projection`'s encoding: ({model: (N, 2)}, labels (N,))."""
+    import numpy as np
     n, levels = summary["count"], summary["levels"]
     coords = np.frombuffer(blob, "<u2", count=2 * n * len(summary["models"])).astype(np.float64)
     out = {}
@@ -71,6 +73,7 @@ def dequantise_pca(summary: dict, models: dict, blob: bytes) -> tuple[dict[str, 
 def render_map(data: dict, pca_bytes: bytes, path: Path) -> None:
     """Both models' 2-D PCA maps side by side, each at its own scale, coloured by digit."""
     import matplotlib.pyplot as plt
+    import numpy as np
 
     from figures.pictures import COLOURS, save_small
     points, labels = dequantise_pca(data["pca"], data["models"], pca_bytes)

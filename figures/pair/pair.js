@@ -6,32 +6,9 @@
 import { classify, decode } from './models.js';
 import { gauss, paint } from './digits.js';
 
-const LIMIT = 3;          // the sliders span N(0, I)'s -3 to 3
-
-function markup(dim, models, batch) {
-  const sliders = Array.from({ length: dim }, (_, i) => `
-    <label class="pair-value"><span>z<sub>${i + 1}</sub></span>
-      <input type="range" min="${-LIMIT}" max="${LIMIT}" step="0.01" value="0" aria-label="Shared code value ${i + 1}">
-      <span class="pair-number" aria-hidden="true">0.00</span></label>`).join('');
-  const panels = models.map(m => `
-    <div class="pair-panel" data-model="${m.name}">
-      <canvas class="pair-canvas" role="img" aria-label="${m.label} decoded image of the shared code"></canvas>
-      <p class="pair-name">${m.label}</p>
-      <p class="pair-reading" aria-live="polite"></p>
-    </div>`).join('');
-  return `
-    <div class="pair-controls">${sliders}
-      <div class="pair-buttons">
-        <button type="button" class="pair-roll">Roll the dice</button>
-        <button type="button" class="pair-roll-many">Roll ${batch}</button>
-      </div>
-    </div>
-    <div class="pair-panels">${panels}</div>
-    <p class="pair-tally" role="status"></p>`;
-}
-
 /**
- * Builds the figure inside `root`.
+ * Brings the figure's markup (figure.j2: the sliders, buttons and canvases are in the page
+ * from the start, so that nothing moves when this runs) to life inside `root`.
  * @param {HTMLElement} root
  * @param {{data, nets}} app the page's data and its lazily loaded models
  */
@@ -39,9 +16,7 @@ export default function createPair(root, app) {
   const { data, nets } = app;
   const DIM = data.latent_dim, SIZE = data.image_size, threshold = data.judge.threshold;
   const models = data.model_order.map(name => ({ name, label: data.models[name].label }));
-  root.classList.add('pair');
   const BATCH = Number(root.dataset.batch);     // codes per roll of many, set by the markup
-  root.innerHTML = markup(DIM, models, BATCH);
   const inputs = [...root.querySelectorAll('input[type=range]')];
   const outputs = [...root.querySelectorAll(".pair-number")];
   const tally = Object.fromEntries(models.map(m => [m.name, { ok: 0, n: 0 }]));
@@ -78,7 +53,7 @@ export default function createPair(root, app) {
   }
 
   function roll() {
-    inputs.forEach(input => { input.value = Math.min(LIMIT, Math.max(-LIMIT, gauss())).toFixed(2); });
+    inputs.forEach(input => { input.value = Math.min(input.max, Math.max(input.min, gauss())).toFixed(2); });
     return draw();
   }
 

@@ -10,7 +10,8 @@ reader's, and its first steps' losses are what the Node test matches TF.js again
 """
 from __future__ import annotations
 
-import numpy as np
+# numpy is imported inside the functions that compute: rendering the page needs only
+# `context`, and a template-only rebuild should not wait for numpy
 
 N_TRAIN = 2000          # training digits the page trains on (class-balanced: 200 of each)
 N_DOTS = 500            # test digits whose codes the page draws
@@ -27,6 +28,7 @@ M32 = 0xFFFFFFFF
 def uniforms(seed: int, n: int) -> np.ndarray:
     """The first n draws in [0, 1) of mulberry32 seeded with `seed` (float64), as
     trainer.js's `uniforms` gives them: its state is a counter, so all at once."""
+    import numpy as np
     a = (np.uint64(seed) + np.uint64(0x6D2B79F5) * np.arange(1, n + 1, dtype=np.uint64)) & np.uint64(M32)
     m = np.uint64(M32)
     t = ((a ^ (a >> np.uint64(15))) * (a | np.uint64(1))) & m
@@ -36,12 +38,14 @@ def uniforms(seed: int, n: int) -> np.ndarray:
 
 def normals(seed: int, n: int) -> np.ndarray:
     """n standard normal draws (float32) by Box-Muller on pairs of uniforms."""
+    import numpy as np
     u = uniforms(seed, 2 * n).reshape(n, 2)
     return (np.sqrt(-2 * np.log(1 - u[:, 0])) * np.cos(2 * np.pi * u[:, 1])).astype(np.float32)
 
 
 def order(seed: int, n: int) -> np.ndarray:
     """A permutation of range(n) by Fisher-Yates on mulberry32's draws."""
+    import numpy as np
     u, p = uniforms(seed, n), np.arange(n)
     for i in range(n - 1, 0, -1):
         j = int(u[n - 1 - i] * (i + 1))
@@ -65,6 +69,7 @@ SHAPES = [("enc_w", (784, HIDDEN), 784), ("enc_b", (HIDDEN,), 784), ("mu_w", (HI
 def initial(seed: int) -> dict:
     """Both models' initial weights, as PyTorch's nn.Linear draws them (uniform within
     ±1/sqrt(fan_in)), from mulberry32: the VAE's shared layers start equal to the AE's."""
+    import numpy as np
     sizes = [int(np.prod(shape)) for _, shape, _ in SHAPES]
     u = uniforms(seed, sum(sizes))
     out, at = {}, 0
@@ -76,6 +81,7 @@ def initial(seed: int) -> dict:
 
 def pick(labels: np.ndarray, n: int) -> np.ndarray:
     """The first n // 10 indices of each class (fewer each if a class has fewer), in order."""
+    import numpy as np
     per = min(n // 10, *(int((labels == c).sum()) for c in range(10)))
     return np.sort(np.concatenate([np.flatnonzero(labels == c)[:per] for c in range(10)]))
 
@@ -84,6 +90,7 @@ def train(x, init: dict, variational: bool, beta: float, s: dict, epochs: int = 
     """Trains one of the page's models on x (N, 784) float32; returns per-epoch means of the
     batches' reconstruction and KL, and (with a judge) the share of recognisable decodes of
     N(0, I) draws after each epoch. `steps` (a list) receives each step's losses."""
+    import numpy as np
     import torch
     import torch.nn.functional as F
     from training.judge import THRESHOLD, read
@@ -126,6 +133,7 @@ def train(x, init: dict, variational: bool, beta: float, s: dict, epochs: int = 
 
 
 def compute(run) -> dict:
+    import numpy as np
     x_train, y_train, x_test, y_test = run.mnist
     as_bytes = lambda x: np.round(np.asarray(x)[:, 0, 2:30, 2:30] * 255).astype(np.uint8).reshape(len(x), 784)
     y_train, y_test = np.asarray(y_train), np.asarray(y_test)
