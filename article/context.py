@@ -140,6 +140,10 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         "vae_evener": s["vae_prior"]["class_entropy"] > s["ae_prior"]["class_entropy"] + EVENER,
         "even_entropy": math.log(10),            # nats of ten equally common digits
         # the judge is sure of more than CLOSE of the noise images or of some model's far decodes
+        # the strangers' reconstructions the judge is sure of a digit in, of all of them
+        "strangers_read": sum(r["sure"] >= data["judge"]["threshold"] for item in public["strangers"].values()
+                              for r in item.values()),
+        "strangers_cells": sum(len(item) for item in public["strangers"].values()),
         "judge_fooled_often": max(public["judge_fooled"]["noise"], *public["judge_fooled"]["far"].values()) > CLOSE,
     }
     return {**figs, "metrics": public, "history": {k: metrics[k].get("history", []) for k in MODELS},

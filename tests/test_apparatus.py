@@ -14,7 +14,7 @@ from harness import AXE, axe
 TIP = "[role='tooltip']"
 # each term of art with its footnote: what the text says where the term first appears
 TERMS = {"nats": r"\bnats?\b", "kl": r"Kullback–Leibler divergence", "elbo": r"\bELBO\b",
-         "rate": r"\bdistortion\b", "entropy": r"\bclass entropy\b", "active": r"\bactive\b"}
+         "rate": r"\brate\b", "entropy": r"\bclass entropy\b", "active": r"\bactive\b"}
 
 
 
@@ -187,7 +187,7 @@ def test_dark_scheme_follows_the_system_and_keeps_the_digits(page, server):
     assert settled == light, "the light page's digits never settled"
     page.emulate_media(color_scheme="dark")
     assert shots(page) == light                          # digits and decoded images keep every pixel
-    ink, ground = colours(page, "main p")
+    ink, ground = colours(page, "#abstract p")
     assert luminance(ground) < 0.05 and luminance(ink) > 0.6
     assert contrast(ink, ground) >= 7
     for selector in ("figcaption", "#results-table td", ".d-byline .byline-label", "a.citation", "h2"):
@@ -198,7 +198,7 @@ def test_dark_scheme_follows_the_system_and_keeps_the_digits(page, server):
     for selector in ("#explorer canvas", "img[src*='.png']", "img[src*='.svg']"):
         assert page.evaluate(f"getComputedStyle(document.querySelector(\"{selector}\")).filter") == "none"
     page.emulate_media(color_scheme="light")
-    ink, ground = colours(page, "main p")
+    ink, ground = colours(page, "#abstract p")
     assert ground == "rgb(255, 255, 255)" and luminance(ink) < 0.05
 
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 import build
 import store
@@ -159,7 +160,8 @@ def test_adding_a_figure_takes_a_folder_a_line_and_an_include(tiny_build, tmp_pa
     with serve_site(site) as url:
         pg = browser.new_page()
         pg.goto(url + "figure-answer.html")
-        pg.wait_for_function("document.querySelector('[data-view=answer]').textContent.includes('parameters')")
+        # a locator, not wait_for_function: its polling evaluates a string, which the page's CSP forbids
+        expect(pg.locator("[data-view=answer]")).to_contain_text("parameters", timeout=30_000)
         assert pg.text_content("[data-view=answer]") == f"The view counts {want} parameters."
         pg.close()
 
@@ -425,7 +427,8 @@ def test_port_not_permitted_suggests_port_0(monkeypatch):
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(build.http.server, "ThreadingHTTPServer", refuse)
+    import http.server
+    monkeypatch.setattr(http.server, "ThreadingHTTPServer", refuse)
     with pytest.raises(build.UserError, match=r"port 80 \(Permission denied\).*--port 0"):
         build.open_server(Path("."), 80)
 
