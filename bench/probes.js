@@ -3,7 +3,7 @@
 // ---- READY: init script; performance.now() (ms from navigation start) when each figure is ready
 (() => {
   const marks = window.__bench = {};
-  const check = () => [['explorer', '#explorer'], ['map', '#map']].forEach(([k, sel]) => {
+  const check = () => [['pair', '#pair'], ['explorer', '#explorer'], ['map', '#map']].forEach(([k, sel]) => {
     const el = document.querySelector(sel);
     if (!(k in marks) && el && el.dataset.ready === 'true') marks[k] = performance.now();
   });

@@ -33,14 +33,20 @@ export default function createPair(root, app) {
   async function draw() {
     const z = code(), ticket = ++pending;
     outputs.forEach((o, i) => { o.textContent = z[i].toFixed(2); });
-    const [judge, ...decoders] = await Promise.all([nets.get('judge'), ...models.map(m => nets.get(`${m.name}-decoder`))]);
+    const judged = nets.get('judge');                      // the decodes do not wait for the judge
+    const decoders = await Promise.all(models.map(m => nets.get(`${m.name}-decoder`)));
     if (ticket !== pending) return;                         // a newer code is on its way
-    models.forEach((m, k) => {
+    const images = models.map((m, k) => {
       const pixels = decode(decoders[k], clip(m.name, z));
-      const panel = root.querySelector(`[data-model="${m.name}"]`);
-      paint(panel.querySelector('canvas'), pixels);
-      const r = reading(classify(judge, pixels));
-      panel.querySelector('.pair-reading').textContent = r.ok
+      paint(root.querySelector(`[data-model="${m.name}"] canvas`), pixels);
+      return pixels.slice();                                // kept for the judge, whatever the backend reuses
+    });
+    root.dataset.ready = 'true';                            // both decoded images are on screen
+    const judge = await judged;
+    if (ticket !== pending) return;
+    models.forEach((m, k) => {
+      const r = reading(classify(judge, images[k]));
+      root.querySelector(`[data-model="${m.name}"] .pair-reading`).textContent = r.ok
         ? `the judge reads a ${r.digit} (${(100 * r.sure).toFixed(0)}\u202f% sure)`
         : `no digit the judge is sure of (at most ${(100 * r.sure).toFixed(0)}\u202f%)`;
     });
