@@ -41,13 +41,21 @@ def run_build(*args, cwd=REPO, check=True, **kw) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="session")
-def tiny_build(tmp_path_factory, mnist_dir):
-    """Paths of one tiny, complete build: {'out', 'ckpt', 'cache', 'args'}."""
-    root = tmp_path_factory.mktemp("tiny")
+def tiny_build(tmp_path_factory, worker_id, mnist_dir):
+    """Paths of one tiny, complete build: {'out', 'ckpt', 'cache', 'args'}, made once per test
+    run: under pytest-xdist the first worker to need it builds it and the others wait for it
+    (a file lock in the run's shared temporary folder). Tests read it; one that rebuilds works
+    on a copy (test_build.copy_build)."""
+    from filelock import FileLock
+    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    root = shared / "tiny"
     paths = {"out": root / "dist", "ckpt": root / "ckpt", "cache": root / "cache"}
     args = ["--data-dir", mnist_dir, "--out", paths["out"], "--ckpt-dir", paths["ckpt"],
             "--cache-dir", paths["cache"], *TINY]
-    run_build(*args)
+    with FileLock(str(shared / "tiny.lock")):
+        if not (root / "done").is_file():
+            run_build(*args)
+            (root / "done").touch()
     return {**paths, "args": args}
 
 

@@ -65,16 +65,19 @@ def test_full_file_set(site):
     assert not list(site.parent.glob(f".{site.name}.*"))   # no temp or old folders left over
 
 
-def test_rebuild_reuses_everything(tiny_build):
-    """Nothing changed: no training, no figure data, no conversion; same models published."""
-    models_before = snapshot(tiny_build["out"] / "models")
-    pages_before = {p.name: p.read_bytes() for p in tiny_build["out"].glob("*.html")}
-    assert list(tiny_build["cache"].glob("render-*/__jinja2_*")), "no compiled template kept in the cache"
-    run_build(*tiny_build["args"])
-    assert load_json(tiny_build["cache"] / "last-build.json") == NOTHING_DONE
-    assert snapshot(tiny_build["out"] / "models") == models_before
+def test_rebuild_reuses_everything(tiny_build, tmp_path):
+    """Nothing changed: no training, no figure data, no conversion; same models published
+    (on a copy of the session's build, which other tests read meanwhile)."""
+    args = copy_build(tiny_build, tmp_path, "out", "ckpt", "cache")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    models_before = snapshot(out / "models")
+    pages_before = {p.name: p.read_bytes() for p in out.glob("*.html")}
+    assert list(cache.glob("render-*/__jinja2_*")), "no compiled template kept in the cache"
+    run_build(*args)
+    assert load_json(cache / "last-build.json") == NOTHING_DONE
+    assert snapshot(out / "models") == models_before
     # rendered again from the compiled templates and formulas kept in the cache: the same pages
-    assert {p.name: p.read_bytes() for p in tiny_build["out"].glob("*.html")} == pages_before
+    assert {p.name: p.read_bytes() for p in out.glob("*.html")} == pages_before
 
 
 def copy_project(dst: Path) -> Path:
@@ -442,9 +445,10 @@ def test_help_documents_every_flag():
     assert "(default: 8000)" in out and "(default: auto)" in out
 
 
-def test_serve_prints_url_and_serves_site(tiny_build):
+def test_serve_prints_url_and_serves_site(tiny_build, tmp_path):
     import urllib.request
-    proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), *map(str, tiny_build["args"]),
+    args = copy_build(tiny_build, tmp_path, "out", "ckpt", "cache")
+    proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), *map(str, args),
                              "--serve", "--port", "0"], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     try:
@@ -458,4 +462,4 @@ def test_serve_prints_url_and_serves_site(tiny_build):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    assert os.path.isdir(tiny_build["out"])
+    assert os.path.isdir(tmp_path / "out")

@@ -34,6 +34,7 @@ export default function createPair(root, app) {
     const z = code(), ticket = ++pending;
     outputs.forEach((o, i) => { o.textContent = z[i].toFixed(2); });
     const judged = nets.get('judge');                      // the decodes do not wait for the judge
+    judged.catch(() => {});                                 // its failure is reported below, or not at all if a decoder failed first
     const decoders = await Promise.all(models.map(m => nets.get(`${m.name}-decoder`)));
     if (ticket !== pending) return;                         // a newer code is on its way
     const images = models.map((m, k) => {
