@@ -254,9 +254,6 @@ matchMedia('print').addEventListener('change', event => event.matches && eager()
 function afterPaint() {
   return new Promise(resolve => {
     if (document.visibilityState === 'hidden') return resolve();
-    // painted already (the usual case by the time the modules run): go now, not when the
-    // observer's buffered entry is delivered, which can come a few hundred ms later
-    if (performance.getEntriesByName?.('first-contentful-paint').length) return setTimeout(resolve, 0);
     let observer = null;
     const done = () => { clearTimeout(timer); observer?.disconnect(); setTimeout(resolve, 0); };
     const timer = setTimeout(done, 3000);
