@@ -144,6 +144,8 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         "strangers_read": sum(r["sure"] >= data["judge"]["threshold"] for item in public["strangers"].values()
                               for r in item.values()),
         "strangers_cells": sum(len(item) for item in public["strangers"].values()),
+        # any stranger's code with a value beyond the central part of the training codes
+        "strangers_far": any(r["far"] for item in strangers(public, data) for r in item["models"].values()),
         "judge_fooled_often": max(public["judge_fooled"]["noise"], *public["judge_fooled"]["far"].values()) > CLOSE,
     }
     return {**figs, "metrics": public, "history": {k: metrics[k].get("history", []) for k in MODELS},
