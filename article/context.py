@@ -8,11 +8,10 @@ from __future__ import annotations
 import datetime
 import json
 import math
-from decimal import Decimal
 from pathlib import Path
 
 import figures
-from article.render import percent
+from article.render import points
 from figures import CLOSE
 from training.config import (FLOAT_BITS, GRID_COLUMNS, IMAGE_SIZE, LATENT_DIM, MIXTURE, MIXTURE_FIT, MNIST_SIZE,
                              MODELS, PIXEL_BITS, SAMPLER_NAMES)
@@ -79,8 +78,7 @@ def over_seeds(seeds: list[dict]) -> dict | None:
     if len(seeds) < 2:
         return None
     span = lambda values: (min(values), max(values))   # noqa: E731
-    pct = lambda share: Decimal(percent(share))          # noqa: E731  as the page prints it, so the gaps add up
-    gaps = [float(pct(e["sampling"]["vae_prior"]["recognisable"]) - pct(e["sampling"]["ae_prior"]["recognisable"]))
+    gaps = [points(e["sampling"]["vae_prior"]["recognisable"], e["sampling"]["ae_prior"]["recognisable"])
             for e in seeds]
     lead = "vae" if min(gaps) > 0 else "ae" if max(gaps) < 0 else None
     return {"n": len(seeds), "others": [e["seed"] for e in seeds[1:]],
@@ -110,6 +108,8 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
     figs = figures.contexts({"metrics": public, "data": data, "config": config}, stored)
     counts = s["ae_prior"]["counts"]
     top = max(range(len(counts)), key=counts.__getitem__)
+    stranger_rows = strangers(public, data)
+    stranger_cells = [r for item in stranger_rows for r in item["models"].values()]
     derived = {
         # the AE's N(0, I) draws: their most common digit, its share, and whether that is
         # more than twice what ten even classes would give
@@ -140,17 +140,16 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         "vae_evener": s["vae_prior"]["class_entropy"] > s["ae_prior"]["class_entropy"] + EVENER,
         "even_entropy": math.log(10),            # nats of ten equally common digits
         # the judge is sure of more than CLOSE of the noise images or of some model's far decodes
-        # the strangers' reconstructions the judge is sure of a digit in, of all of them
-        "strangers_read": sum(r["sure"] >= data["judge"]["threshold"] for item in public["strangers"].values()
-                              for r in item.values()),
-        "strangers_cells": sum(len(item) for item in public["strangers"].values()),
-        # any stranger's code with a value beyond the central part of the training codes
-        "strangers_far": any(r["far"] for item in strangers(public, data) for r in item["models"].values()),
+        # the strangers' reconstructions the judge is sure of a digit in, of all of them, and
+        # whether any stranger's code has a value beyond the central part of the training codes
+        "strangers_read": sum(r["ok"] for r in stranger_cells),
+        "strangers_cells": len(stranger_cells),
+        "strangers_far": any(r["far"] for r in stranger_cells),
         "judge_fooled_often": max(public["judge_fooled"]["noise"], *public["judge_fooled"]["far"].values()) > CLOSE,
     }
     return {**figs, "metrics": public, "history": {k: metrics[k].get("history", []) for k in MODELS},
             "data": {k: v for k, v in data.items() if k != "inputs"}, "inputs": data["inputs"],
-            "info": info_theory(public), "seeds": over_seeds(public.get("seeds", [])), "config": config, "d": derived, "strangers": strangers(public, data),
+            "info": info_theory(public), "seeds": over_seeds(public.get("seeds", [])), "config": config, "d": derived, "strangers": stranger_rows,
             "stranger_central": round(100 * (1 - 2 * STRANGER_TAIL)),
             "fig": {f.name: k for k, f in enumerate(figures.FIGURES, 1)}, "sampler_names": SAMPLER_NAMES,
             "mixture": {"components": MIXTURE, "fit": min(MIXTURE_FIT, public["ae"]["train_images"])},

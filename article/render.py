@@ -62,6 +62,12 @@ def percent(share: float, digits: int = 1) -> str:
     return str(exact.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP))
 
 
+def points(a: float, b: float) -> float:
+    """a - b in percentage points, from the two shares as the page prints them (`percent`), so
+    that a reader's own subtraction of the printed numbers agrees."""
+    return float(Decimal(percent(a)) - Decimal(percent(b)))
+
+
 # \x00TEX<i|d><the formula, base64>\x00: inline or display, and the TeX itself
 PLACEHOLDER = re.compile("\x00TEX([id])([A-Za-z0-9+/=]*)\x00")
 

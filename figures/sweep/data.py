@@ -11,10 +11,9 @@ the chart and, per latent size, pictures of each sampler's first draws.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from pathlib import Path
 
-from article.render import percent
+from article.render import points
 from figures import CLOSE, cells
 
 DRAWS_KEPT = 8     # of each sampler's draws, the first DRAWS_KEPT are kept as pictures
@@ -214,9 +213,8 @@ def sweep(entries: list[dict], main: dict, draws: dict | None = None, threshold:
         (vae_lo, vae_hi), (ae_lo, ae_hi) = out["vae_prior_span"], out["ae_prior_span"]
         out["vae_steadier"] = vae_lo > ae_lo + CLOSE and vae_hi - vae_lo < ae_hi - ae_lo
         peak = max(pairs, key=lambda p: share(p["ae"], "prior"))
-        # in points, from the shares as the page prints them, so that a reader's subtraction agrees
-        margins = [float(Decimal(percent(share(p["ae"], "mixture"))) - Decimal(percent(share(p["vae"], "prior"))))
-                   for p in pairs]
+        # in points, as the page prints the shares
+        margins = [points(share(p["ae"], "mixture"), share(p["vae"], "prior")) for p in pairs]
         out.update(one_normal_fails=share(hi["ae"], "fitted") < share(peak["ae"], "prior") - CLOSE
                    and share(hi["ae"], "mixture") > share(hi["ae"], "fitted") + CLOSE,
                    # the AE's codes against the dice's unit spread: wider on every axis at the
