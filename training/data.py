@@ -13,11 +13,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
-import http.client
 import os
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 from .config import PAD, REPO
@@ -51,6 +47,10 @@ def needs_download(data_dir: Path) -> bool:
 def _fetch(url: str, dest: Path, md5: str, timeout: float) -> str | None:
     """Downloads `url` to `dest` if it arrives whole and matches `md5`; else says what
     happened, in a few words, and leaves nothing behind."""
+    import http.client       # here, not at the top: a build that downloads nothing never needs them
+    import urllib.error
+    import urllib.parse
+    import urllib.request
     host = urllib.parse.urlsplit(url).netloc
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     try:

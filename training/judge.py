@@ -41,9 +41,10 @@ def device_of(module: nn.Module) -> torch.device:
 
 
 @torch.no_grad()
-def read(judge: Judge, images: torch.Tensor, batch_size: int = 2000) -> np.ndarray:
+def read(judge: Judge, images: torch.Tensor, batch_size: int = 250) -> np.ndarray:
     """Class probabilities (N, 10) for images (N, 1, 32, 32) in [0, 1], white ink on black,
-    on the judge's device."""
+    on the judge's device. Batches of 250: on a CPU the full-size 5x5 convolutions run about
+    2.5 times faster than in batches of 2,000, whose activations (65 MB) overflow the cache."""
     judge.eval()
     return torch.cat([F.softmax(judge(images[i:i + batch_size].to(device_of(judge))), 1).cpu()
                       for i in range(0, len(images), batch_size)]).numpy()

@@ -109,7 +109,7 @@ def fit(model: torch.nn.Module, config: TrainConfig | JudgeConfig, n: int,
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + (value if k == "loss" else v.item())
             batches += 1
-            bar.set_postfix(loss=f"{sums['loss'] / batches:.1f}")
+            bar.set_postfix(loss=f"{sums['loss'] / batches:.1f}", refresh=False)   # the bar redraws at its own pace
         means = {f"train_{k}": round(v / batches, 4) for k, v in sums.items()}
         history.append({"epoch": epoch, **means})
         log(f"{name} epoch {epoch:2d}/{config.epochs}: " + " | ".join(f"{k} {v:.4g}" for k, v in means.items()))
