@@ -39,6 +39,12 @@ def serve_site(site: Path, handler=None):
         server.server_close()
 
 
+def near(page, figure: str = "explorer") -> None:
+    """Scrolls the figure's element (#fig-NAME) into view, as a reader would: the page starts a
+    figure only when it comes near the screen (article/js/main.js, whenNear)."""
+    page.locator(f"#fig-{figure}").scroll_into_view_if_needed()
+
+
 def axe(page, base: str) -> list[dict]:
     """axe-core's violations on the page as it is now: [{id, help, nodes}]. The script comes
     from node_modules, served as if from the site at `base`: the page's Content-Security-Policy

@@ -20,6 +20,7 @@ NATS_PER_BIT = math.log(2)
 MIB = 1 << 20
 STRANGER_TAIL = 0.01  # a stranger's value is far out when fewer than this share of codes lie beyond it
 EVENER = 0.05        # nats of class entropy
+ROLL_BATCH = 100     # codes per "Roll 100" (figures/explorer/explorer.js, figures/pair/figure.j2)
 
 
 def info_theory(metrics: dict) -> dict:
@@ -109,6 +110,7 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
     counts = s["ae_prior"]["counts"]
     top = max(range(len(counts)), key=counts.__getitem__)
     stranger_rows = strangers(public, data)
+    p_vae = s["vae_prior"]["recognisable"]
     stranger_cells = [r for item in stranger_rows for r in item["models"].values()]
     derived = {
         # the AE's N(0, I) draws: their most common digit, its share, and whether that is
@@ -145,6 +147,11 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         "strangers_read": sum(r["ok"] for r in stranger_cells),
         "strangers_cells": len(stranger_cells),
         "strangers_far": any(r["far"] for r in stranger_cells),
+        # a count of ROLL_BATCH draws (the explorer's Roll 100) strays from the build's share by about
+        # its binomial standard deviation (percentage points, at the VAE's share); is that as much as
+        # the gap between the models?
+        "roll_sd": round(100 * math.sqrt(p_vae * (1 - p_vae) / ROLL_BATCH)),
+        "roll_hides_gap": abs(p_vae - s["ae_prior"]["recognisable"]) < 2 * math.sqrt(p_vae * (1 - p_vae) / ROLL_BATCH),
         "judge_fooled_often": max(public["judge_fooled"]["noise"], *public["judge_fooled"]["far"].values()) > CLOSE,
     }
     return {**figs, "metrics": public, "history": {k: metrics[k].get("history", []) for k in MODELS},

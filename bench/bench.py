@@ -273,9 +273,10 @@ def axe_runs(browser, base: str) -> dict:
         page.goto(base)
         page.wait_for_load_state("load")
         loaded = axe(page, base)
-        page.locator("#explorer[data-ready='true']").wait_for(state="attached", timeout=120_000)
-        for figure in ("#fig-map", "#fig-explorer", "#fig-recon", "#fig-sweep"):
+        for figure in ("#fig-map", "#fig-explorer", "#fig-recon", "#fig-sweep"):   # each starts near view
             page.locator(figure).scroll_into_view_if_needed()
+        page.locator("#explorer[data-ready='true']").wait_for(state="attached", timeout=120_000)
+        page.locator("#fig-explorer").scroll_into_view_if_needed()
         page.get_by_role("button", name="Random", exact=True).click()
         page.get_by_role("button", name=re.compile("^Input: question mark")).click()
         page.wait_for_timeout(500)
@@ -297,8 +298,8 @@ def train_run(browser, base: str, seconds: float, epochs: int) -> dict:
     ctx.on("response", lambda r: responses.append(r))   # the context's: the worker's fetches too
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(base)
+    scroll_through(page)                      # every figure starts as it comes near view
     page.locator("#explorer[data-ready='true']").wait_for(state="attached", timeout=120_000)
-    scroll_through(page)
     before, foreign = gzip_sizes(responses, base)
     seen = len(responses)
     page.evaluate("document.querySelector('#fig-explorer').after(document.querySelector('#fig-train'))")
@@ -405,9 +406,9 @@ def page_run(browser, base: str, seconds: float = 5) -> dict:
     page.on("response", lambda r: responses.append(r))
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(base)
-    until(page, "window.__bench && 'explorer' in __bench", 120, "the explorer")
-    scroll_through(page)                                            # read to the end
-    until(page, "'map' in __bench", 60, "the map")
+    until(page, "window.__bench && ('pair' in __bench || 'explorer' in __bench)", 120, "the first decoded image")
+    scroll_through(page)                          # read to the end: the figures start as they come near view
+    until(page, "'explorer' in __bench && 'map' in __bench", 60, "the explorer and the map")
     page.wait_for_load_state("networkidle")
     marks = page.evaluate("window.__bench")
     sizes, foreign = gzip_sizes(responses, base)  # (gzip bytes, raw bytes, path) per response

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import text
 from figures import FIGURES as FIGURE_LIST
+from harness import near
 from training.config import FLOAT_BITS, IMAGE_SIZE, LATENT_DIM, MNIST_SIZE, PIXEL_BITS
 
 # The brief's sections 1-11 (title block, abstract, ..., conclusion, references, acknowledgements)
@@ -106,7 +107,9 @@ def test_measured_numbers_in_the_prose_equal_metrics_json(doc, site):
     """Every number the findings quote is the build's: dice shares, edges, midpoints, maps, sigma."""
     metrics = json.loads((site / "metrics.json").read_text())
     shown = {el.get("data-key"): text(el) for el in doc.iter() if el.get("data-key")}
-    for key, path in [("roll10", "roll10"), ("edge-vae", "edges.vae.edge"), ("edge-ae", "edges.ae.edge"),
+    p = metrics["sampling"]["vae_prior"]["recognisable"]            # a count of 100 rolls: its binomial SD
+    assert shown["roll-sd"] == str(round(100 * math.sqrt(p * (1 - p) / 100)))
+    for key, path in [("edge-vae", "edges.vae.edge"), ("edge-ae", "edges.ae.edge"),
                       ("mid-vae", "midpoints.vae.recognisable"), ("mid-ae", "midpoints.ae.recognisable"),
                       ("neighbours-2d-vae", "map.vae.neighbours_2d"), ("neighbours-2d-ae", "map.ae.neighbours_2d")]:
         assert shown_matches(shown[key], lookup(metrics, path), percent=True), (key, shown[key])
@@ -280,6 +283,7 @@ def test_diagrams_are_legible_on_a_phone(page, server):
 def test_phone_width_has_no_horizontal_scroll_and_no_errors(page, server):
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto(server)
+    near(page)
     page.wait_for_selector("#explorer[data-ready='true']", state="attached", timeout=30_000)
     for figure in ("#fig-map", "#fig-explorer", "#fig-recon", "#fig-traversals", "#fig-dice"):
         page.locator(figure).scroll_into_view_if_needed()       # content is laid out as it comes near

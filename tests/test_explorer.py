@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from training.inputs import SHAPES, frame_like_mnist
+from harness import near
 
 WIDE = 6.0
 ROOT = "#explorer"
@@ -43,6 +44,7 @@ def open_page(page, server, wide=False, fragment=""):
             route.fulfill(response=response, json=figs)
         page.route("**/data/figure-data.json?*", widen)
     page.goto(server + fragment)
+    near(page)
     page.wait_for_selector(f"{ROOT}[data-ready='true']", state="attached", timeout=30_000)
     page.locator(ROOT).scroll_into_view_if_needed()
     return page.locator(ROOT)
@@ -448,6 +450,7 @@ def test_phone_width_keeps_values_and_a_large_decoded_image(page, server, nets):
 def test_missing_or_damaged_model_files_are_named(page, server, site):
     page.route("**/models/vae-decoder/**", lambda route: route.abort())
     page.goto(server)
+    near(page)
     page.wait_for_selector(f"{ROOT}[data-error='true']", state="attached", timeout=30_000)
     message = page.locator(f"{ROOT} .ex-message").inner_text()
     assert "VAE decoder" in message and "models/vae-decoder/model.json" in message
@@ -460,6 +463,7 @@ def test_missing_or_damaged_model_files_are_named(page, server, site):
         damaged[k] ^= 0x5A
     page2.route(f"**/models/vae-decoder/{shard.name}?*", lambda route: route.fulfill(body=bytes(damaged)))
     page2.goto(server)
+    near(page2)
     page2.wait_for_selector(f"{ROOT}[data-error='true']", state="attached", timeout=30_000)
     message = page2.locator(f"{ROOT} .ex-message").inner_text()
     assert "VAE decoder" in message and "models/vae-decoder/" in message and "damaged" in message
@@ -503,6 +507,7 @@ def test_beta_family_loads_when_chosen_and_keeps_the_digit(page, server, browser
     want = values(page)
     fresh = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     fresh.goto(page.url)
+    near(fresh)
     fresh.wait_for_selector(f"{ROOT}[data-model='{name}']", state="attached", timeout=30_000)
     assert values(fresh) == want
     fresh.context.close()

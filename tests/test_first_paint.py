@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from harness import near
+
 # what the first screen does not need: TF.js, d3, the wasm, the models, the figures' views
 HEAVY = re.compile(r"/lib/[^?]*\.(js|wasm)|/models/|/js/(?!(main|models|state|digits|framing|tooltips|scrollers)\.js)")
 
@@ -36,6 +38,7 @@ def test_nothing_heavy_is_fetched_before_the_first_paint(page, server):
                  "tfjs-backend-wasm-simd.wasm", "group1-shard1of1.bin", "pair.js", "explorer.js"):
         assert name in later, f"{name} never loaded"
     assert page.evaluate("tf.getBackend()") == "wasm"
+    near(page)
     page.locator("#explorer[data-ready='true']").wait_for(state="attached", timeout=120_000)
     assert not page.errors, page.errors
     assert not page.foreign, page.foreign

@@ -10,6 +10,7 @@ import html5lib
 from playwright.sync_api import expect
 
 from conftest import text
+from harness import near
 
 NUMBER = re.compile(r"\d[\d,.]*")
 
@@ -68,6 +69,7 @@ def test_show_me_buttons_set_the_explorer_and_bring_it_into_view(page, server, s
     for li in invitations:                       # every invitation has its button
         assert any(b.get("class") == "show-me" for b in li.iter("button")), li.get("id")
     page.goto(server)
+    near(page)
     page.wait_for_selector("#explorer[data-ready='true']", state="attached", timeout=30_000)
     buttons = page.get_by_role("button", name=re.compile(r"^Show me"))
     assert buttons.count() == len(invitations)
@@ -79,6 +81,14 @@ def test_show_me_buttons_set_the_explorer_and_bring_it_into_view(page, server, s
             page.wait_for_timeout(100)
             if -5 <= page.evaluate("document.getElementById('fig-explorer').getBoundingClientRect().top") < 300:
                 break
+        if button.get_attribute("data-press"):   # then it presses the explorer's button of that name: the dice roll
+            for _ in range(30):
+                if "z=" in page.evaluate("location.hash"):
+                    break
+                page.wait_for_timeout(100)
+            assert "z=" in page.evaluate("location.hash"), f"{wanted}: nothing was rolled"
+        if focus := button.get_attribute("data-focus"):
+            assert page.evaluate("sel => document.activeElement.matches(sel)", focus), f"{wanted}: {focus} has no focus"
         params = dict(part.split("=", 1) for part in wanted.split("&"))
         shown = dict(part.split("=", 1) for part in page.evaluate("location.hash")[1:].split("&"))
         assert {k: shown.get(k) for k in params if k != "z"} == {k: v for k, v in params.items() if k != "z"}

@@ -12,6 +12,7 @@ import subprocess
 import pytest
 
 from conftest import REPO
+from harness import near
 
 STATUS = re.compile(r"epoch (\d+) · AE ([\d.]+) · VAE (?:\(epoch \d+\) )?([\d.]+) \(KL ([\d.]+)\)")
 
@@ -36,6 +37,7 @@ def open_figure(page, server, name="index.html"):
     requests = []
     page.on("request", lambda r: requests.append(r.url))
     page.goto(server + name)
+    near(page, "train")
     fig = page.locator("#fig-train")
     fig.get_by_role("button", name="Train").wait_for()
     return fig, requests

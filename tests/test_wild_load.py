@@ -17,7 +17,7 @@ import pytest
 
 import build
 from conftest import run_build
-from harness import TINY, serve_site
+from harness import TINY, near, serve_site
 
 ROOT = "#explorer"
 SHARD = "group1-shard1of1.bin"
@@ -100,6 +100,7 @@ def test_loading_is_shown_and_the_last_interaction_wins(site, tab):
     still loading does not move the code after the reader has pressed Random."""
     with host(site, slow={"/models/vae-decoder/": 2.5, "-encoder/": 4}) as url:
         tab.goto(url)
+        near(tab)
         tab.wait_for_selector(f"{ROOT}[data-loading='true']", state="attached", timeout=10_000)
         assert "Loading the VAE" in message(tab, f"{ROOT} .ex-message")
         assert tab.locator(ROOT).get_attribute("data-ready") is None
@@ -138,6 +139,7 @@ def test_every_view_names_the_broken_file_and_recovers(copy, tab):
     shard.write_bytes(shard.read_bytes()[:-100])
     with host(copy) as url:
         tab.goto(url)
+        near(tab)
         tab.wait_for_selector(f"{ROOT}[data-ready='true']", state="attached", timeout=30_000)
         ae_shard = f"models/ae-decoder/{SHARD}"
         # the judge
@@ -177,6 +179,7 @@ def test_an_index_page_served_for_a_missing_file_is_not_taken_for_it(copy, tab):
     shutil.rmtree(copy / "models" / "judge")
     with host(copy, index_for_missing=True) as url:
         tab.goto(url)
+        near(tab)
         tab.wait_for_selector(f"{ROOT}[data-error='true']", state="attached", timeout=30_000)
         text = message(tab, f"{ROOT} .ex-message")
         assert f"models/vae-decoder/{SHARD}" in text and "web page (HTML)" in text
@@ -198,6 +201,7 @@ def test_cross_origin_isolation_headers_still_start_webassembly(site, tab):
     headers = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
     with host(site, extra_headers=headers) as url:
         tab.goto(url)
+        near(tab)
         assert tab.evaluate("crossOriginIsolated")
         tab.wait_for_selector(f"{ROOT}[data-ready='true']", state="attached", timeout=20_000)
         assert tab.locator(ROOT).get_attribute("data-backend") == "wasm"
@@ -208,6 +212,7 @@ def test_cross_origin_isolation_headers_still_start_webassembly(site, tab):
 def test_webassembly_that_never_arrives_falls_back_to_cpu_and_says_so(site, tab):
     with host(site, slow={".wasm": 40}) as url:
         tab.goto(url)
+        near(tab)
         tab.wait_for_selector(f"{ROOT}[data-ready='true']", state="attached", timeout=30_000)
         assert tab.locator(ROOT).get_attribute("data-backend") == "cpu"
         text = message(tab, f"{ROOT} .ex-backend")
@@ -221,6 +226,7 @@ def test_scripts_served_as_text_plain_leave_the_stills_in_place(site, tab):
     still or its note instead of an empty box."""
     with host(site, types={".js": "text/plain"}) as url:
         tab.goto(url)
+        near(tab)
         tab.wait_for_timeout(1500)
         for figure in ("explorer", "recon"):
             note = tab.locator(f"#fig-{figure} .figure-fallback")
@@ -251,15 +257,19 @@ def test_files_of_two_builds_are_never_mixed(site, other_build, tab):
     fresh = lambda path: new if "fresh=" in path else old          # noqa: E731  the old page, until asked anew
     with host(new, routes={"/index.html": fresh}) as url:
         tab.goto(url + "index.html")
+        near(tab)
         tab.wait_for_selector(".site-updated", timeout=30_000)
         assert "updated" in message(tab, ".site-updated")
         assert tab.locator(ROOT).get_attribute("data-ready") is None
         assert tab.locator("#fig-explorer .figure-fallback").is_visible()
         tab.get_by_role("button", name="Load the new version").click()
+        tab.wait_for_load_state("load")
+        near(tab)
         tab.wait_for_selector(f"{ROOT}[data-ready='true']", state="attached", timeout=30_000)
         assert tab.locator(".site-updated").count() == 0
     with host(new, routes={"/data/figure-data.json": old}) as url:
         tab.goto(url)
+        near(tab)
         tab.wait_for_selector(".site-updated", timeout=30_000)
         assert "data/figure-data.json" in message(tab, ".site-updated")
         assert tab.locator(ROOT).get_attribute("data-ready") is None
@@ -273,6 +283,7 @@ def test_print_shows_no_controls_and_complete_figures(site, tab):
     map prints its still (its points load only near view)."""
     with host(site) as url:
         tab.goto(url)
+        near(tab)
         tab.wait_for_selector(f"{ROOT}[data-ready='true']", state="attached", timeout=30_000)
         tab.emulate_media(media="print")
         visible = tab.evaluate("""() => [...document.querySelectorAll('button, input, select, textarea, .ex-pad')]

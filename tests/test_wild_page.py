@@ -17,6 +17,7 @@ import pytest
 
 from test_explorer import (LATENTS, ROOT, canvas_grey, clip, draw_shape, expected_image, open_page,
                            pad_ink, select, slider, swipe, values, wait_for)
+from harness import near
 
 MAP = "#map .scatter-panel[data-model='{}'] svg"
 PAD = f"{ROOT} canvas[aria-label*='draw']"
@@ -177,6 +178,7 @@ def test_touch_on_the_maps_scrolls_taps_and_drags(browser, server):
     the point tapped, the current code's marker can be dragged, and nothing throws."""
     page = new_page(browser, 375, 740, touch=True)
     open_page(page, server, wide=True)
+    near(page, "map")
     cdp = page.context.new_cdp_session(page)
     plot = page.locator(MAP.format("vae"))
     marker = page.locator("#map [data-model='vae'] circle[aria-label='Current code']")

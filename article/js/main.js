@@ -7,8 +7,9 @@
 // nothing heavy before the page's first paint; then the classic scripts (TF.js's parts and
 // d3, listed by the page's <meta name="libraries">), the figure data and the VAE's decoder
 // (with the wasm backend), the other decoder next, the encoders and the judge when something
-// needs them, the map's points when the map comes near view. Figures start one per task, so
-// that no start-up task holds the main thread for all of them.
+// needs them, the map's points when the map comes near view. Each figure starts when it comes
+// near view (`whenNear`), one per task, so that no start-up task holds the main thread for all
+// of them.
 import { createState, fromHash, hasState, restore, toHash } from './state.js';
 import { LoadError, configure, encode, fetchFile, fetchJson, initBackend, loadModel, siteUrl } from './models.js';
 import { fromBase64 } from './digits.js';
@@ -213,13 +214,37 @@ function linkUrl(app) {
   addEventListener('popstate', apply);
 }
 
+/** Resolves with the explorer's root once it has drawn its first decode. */
+function explorerReady() {
+  const root = document.getElementById('explorer');
+  return new Promise(resolve => {
+    if (!root || root.dataset.ready === 'true') return resolve(root);
+    const watch = new MutationObserver(() => {
+      if (root.dataset.ready !== 'true') return;
+      watch.disconnect();
+      resolve(root);
+    });
+    watch.observe(root, { attributes: true, attributeFilter: ['data-ready'] });
+  });
+}
+
 /** The prose's "Show me" buttons: each sets the explorer's state from its fragment, as a link
- * to it would (one history entry), and brings the explorer into view. */
+ * to it would (one history entry), and brings the explorer into view; one with data-press then
+ * presses the explorer's button of that name (the dice), one with data-focus focuses what it
+ * names (the drawing pad). */
 function showMe(app) {
   for (const button of document.querySelectorAll('button.show-me[data-state]')) {
     button.hidden = false;
     button.addEventListener('click', () => {
-      const hash = `#${button.dataset.state}`;
+      const hash = `#${button.dataset.state}`, { press, focus } = button.dataset;
+      if (press || focus) {                      // once the state is applied (linkUrl listens first) and the explorer runs
+        const applied = location.hash === hash ? null
+          : new Promise(resolve => addEventListener('hashchange', resolve, { once: true }));
+        Promise.all([applied, explorerReady()]).then(([, root]) => {
+          if (press) root?.querySelector(`button[aria-label="${CSS.escape(press)}"]`)?.click();
+          if (focus) root?.querySelector(focus)?.focus({ preventScroll: true });
+        });
+      }
       if (location.hash === hash) restore(app.state, fromHash(hash, app.data));   // again: no hashchange
       else location.hash = hash;                 // one history entry, applied by linkUrl
       const figure = document.getElementById('fig-explorer'), box = figure?.getBoundingClientRect();
@@ -312,18 +337,48 @@ async function main() {
     .then(() => app.nets.get(`${data.model_order[1]}-decoder`)).catch(() => {});
   linkUrl(app);
   showMe(app);
-  for (const [k, root] of roots.entries()) {
-    await nextTask();                            // one figure per task
+  window.latentExplorer = app;                   // for the curious, and for tests
+  whenNear(roots, async root => {
     try {
-      (await views[k])(root, app);
+      (await views[roots.indexOf(root)])(root, app);
       root.closest('figure')?.classList.add('figure-started');   // its still, shown until now, goes
     } catch (error) {
       console.error(error);
       say(root, `This figure could not start in this browser (${error.message}). The rest of the article does not need it.`,
         'figure-error');
     }
+  });
+}
+
+/**
+ * Runs `start(root)` for each figure's root once its figure comes within a screen's height of
+ * the screen, one figure per task, in the page's order: the figures below the first screen
+ * start as the reader scrolls towards them, not all while a slow phone is still busy with the
+ * first screen (each start is tens of milliseconds of main thread on such a phone).
+ */
+function whenNear(roots, start) {
+  const queue = [];
+  let busy = false;
+  const box = root => root.closest('figure') ?? root;
+  const observer = new IntersectionObserver(entries => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      observer.unobserve(entry.target);
+      queue.push(roots.find(root => box(root) === entry.target));
+    }
+    queue.sort((a, b) => roots.indexOf(a) - roots.indexOf(b));
+    pump();
+  }, { rootMargin: '100% 0px' });
+  async function pump() {
+    if (busy) return;
+    busy = true;
+    while (queue.length) {
+      await nextTask();                          // one figure per task
+      await start(queue.shift());
+    }
+    busy = false;
   }
-  window.latentExplorer = app;                   // for the curious, and for tests
+  for (const root of roots) observer.observe(box(root));
 }
 
 main();

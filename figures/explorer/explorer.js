@@ -609,8 +609,13 @@ export function createExplorer(root, app, options = {}) {
         t.n += 1;
       }
     });
-    $('.ex-tally').textContent = `The judge recognises ${names.map(m => `${label(m)} ${tally[m].ok} of ${tally[m].n}`)
-      .join(', ')} draws from N(0, I).`;
+    showTally();
+  }
+  /** The tally of the two models on show (empty until one of them has been rolled for). */
+  function showTally() {
+    const names = [state.model, second()].filter(m => tally[m]);
+    $('.ex-tally').textContent = names.length ? `The judge recognises ${names.map(m => `${label(m)} ${tally[m].ok} of ${tally[m].n}`)
+      .join(', ')} draws from N(0, I).` : '';
   }
   $('.ex-roll').addEventListener('click', () => rollMany()
     .then(() => tell('roll', null), error => tell('roll', `${error.message} The draws cannot be counted.`, true)));
@@ -624,6 +629,7 @@ export function createExplorer(root, app, options = {}) {
       // a swap: the model that was in front goes behind with the code it had
       swapped = second() === previous ? { model: previous, z: state.z } : null;
       renderModel();
+      showTally();                                // a β swapped in has its own count, or none yet
       requestDecode();
     })
     .on(`inputs${ns}`, () => { renderThumbs(); renderLines(); renderRecons(); otherRule('inputs'); requestDecode(); });

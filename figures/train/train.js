@@ -174,7 +174,8 @@ export function createTrain(root, app) {
     } else if (d.share != null) {                               // null: the judge is still loading
       const ref = spec.reference[m === 'ae' ? 'ae' : `vae-${d.beta}`].recognisable;
       el.textContent = `Codes drawn from N(0, I) the judge recognises: ${Math.round(100 * d.share)}\u202f%` +
-        (d.epoch && ref[d.epoch - 1] != null ? ` (the build's run after this epoch: ${Math.round(100 * ref[d.epoch - 1])}\u202f%)` : '');
+        (!d.epoch ? ' (before training: what it misreads in the untrained decoder\'s grey noise)'
+          : ref[d.epoch - 1] != null ? ` (the build's run after this epoch: ${Math.round(100 * ref[d.epoch - 1])}\u202f%)` : '');
       el.dataset.value = d.share;
     }
   }
