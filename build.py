@@ -97,10 +97,13 @@ def stage_plan(sweep: list[str], betas: list[str] = ()) -> dict[str, tuple[list[
     return plan
 
 
-def stage_keys(sweep: list[str], betas: list[str], ckpts: dict[str, Path], seed: int) -> dict[str, str]:
-    """Cache keys of the stages made from these checkpoints."""
-    return {stage: digest(*[store.file_hash(ckpts[n]) for n in names], source_digest(code), str(seed))
-            for stage, (names, code) in stage_plan(sweep, betas).items()}
+def stage_keys(sweep: list[str], betas: list[str], ckpts: dict[str, Path], seed: int, cache: Path) -> dict[str, str]:
+    """Cache keys of the stages made from these checkpoints (their hashes remembered in the cache
+    folder: a template-only rebuild does not read 20 MB of weights again)."""
+    plan = stage_plan(sweep, betas)
+    hashes = store.file_hashes(sorted({ckpts[n] for names, _ in plan.values() for n in names}), cache / "hashes.json")
+    return {stage: digest(*[hashes[ckpts[n]] for n in names], source_digest(code), str(seed))
+            for stage, (names, code) in plan.items()}
 
 
 def build(args, check=lambda: None) -> dict:
@@ -121,7 +124,7 @@ def build(args, check=lambda: None) -> dict:
     ckpts = {n: Path(args.ckpt_dir) / c.checkpoint_name() for n, c in cfgs.items()}
     keys = None
     if not args.retrain and all(p.is_file() for p in ckpts.values()):
-        keys = stage_keys([*sweep, *seeds], betas, ckpts, args.seed)
+        keys = stage_keys([*sweep, *seeds], betas, ckpts, args.seed, cache.folder)
         if not all(cache.ready(stage, key) for stage, key in keys.items()):
             keys = None
     if keys is None:
@@ -171,7 +174,7 @@ def compute_stages(args, cfgs: dict, sweep: list[str], seeds: list[str], betas: 
         summary = ", ".join(f"{k} {v:.4g}" for k, v in metrics[name].items() if k.startswith("test_") and isinstance(v, float))
         log(f"{name}: {'trained' if was_trained else 'reused checkpoint'} ({summary})")
     torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
-    keys = stage_keys([*sweep, *seeds], betas, ckpts, args.seed)
+    keys = stage_keys([*sweep, *seeds], betas, ckpts, args.seed, cache.folder)
 
     run = figures.Run(models, metrics, cfgs, (xtr, ytr, xte, yte), args.seed, Path())
 

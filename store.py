@@ -40,6 +40,27 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
+def file_hashes(paths, memo: Path) -> dict[Path, str]:
+    """{path: SHA-256} of each file, remembered in the JSON file `memo` by the file's size and
+    modification time, so that a file is read again only once it has been rewritten."""
+    try:
+        known = json.loads(memo.read_text())
+    except (OSError, ValueError):
+        known = {}
+    out, fresh = {}, {}
+    for path in map(Path, paths):
+        st = path.stat()
+        stamp = [st.st_size, st.st_mtime_ns]
+        entry = known.get(str(path))
+        if not (isinstance(entry, list) and entry[:2] == stamp):
+            entry = fresh[str(path)] = [*stamp, file_hash(path)]
+        out[path] = entry[2]
+    if fresh:
+        with contextlib.suppress(OSError):
+            memo.write_text(json.dumps({**known, **fresh}))
+    return out
+
+
 def inventory(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, dict]:
     """{relative path: {"bytes", "sha256"}} of every file under `folder`."""
     return {p.relative_to(folder).as_posix(): {"bytes": p.stat().st_size, "sha256": file_hash(p)}

@@ -333,6 +333,20 @@ def test_each_kind_of_damage_to_a_cached_stage_is_named_and_the_stage_made_again
     assert cache.ready("figures", "k1") and (path / "shared.json").read_text() == '{"a": 1}'
 
 
+def test_remembered_hashes_follow_a_rewritten_file(tmp_path):
+    """The checkpoints' hashes that name the stages are remembered by size and modification time:
+    a checkpoint rewritten (same size, new bytes) is hashed again."""
+    weights, memo = tmp_path / "vae.pt", tmp_path / "hashes.json"
+    weights.write_bytes(b"a" * 64)
+    first = store.file_hashes([weights], memo)[weights]
+    assert first == store.file_hash(weights) and memo.is_file()
+    assert store.file_hashes([weights], memo)[weights] == first                 # remembered
+    weights.write_bytes(b"b" * 64)
+    later = weights.stat().st_mtime_ns + 1_000_000_000                             # a coarse clock ticks too
+    os.utime(weights, ns=(later, later))
+    assert store.file_hashes([weights], memo)[weights] == store.file_hash(weights) != first
+
+
 def test_damaged_cache_is_reported_and_made_again(tiny_build, tmp_path):
     """A real build with two cached stages damaged (a truncated weight shard, a flipped byte):
     each is reported, made again, and the site comes out the same. (Every kind of damage:

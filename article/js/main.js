@@ -350,9 +350,14 @@ async function main() {
   });
 }
 
+// How near the screen a figure starts (px): farther than Chromium fetches a lazy image (1,250 px,
+// 2,500 px on slow connections), so that a figure's still, shown until the figure starts, is not
+// fetched as well when the figure is about to replace it.
+const NEAR = 2600;
+
 /**
- * Runs `start(root)` for each figure's root once its figure comes within a screen's height of
- * the screen, one figure per task, in the page's order: the figures below the first screen
+ * Runs `start(root)` for each figure's root once its figure comes within NEAR pixels of the
+ * screen, one figure per task, in the page's order: the figures below the first screen
  * start as the reader scrolls towards them, not all while a slow phone is still busy with the
  * first screen (each start is tens of milliseconds of main thread on such a phone).
  */
@@ -368,7 +373,7 @@ function whenNear(roots, start) {
     }
     queue.sort((a, b) => roots.indexOf(a) - roots.indexOf(b));
     pump();
-  }, { rootMargin: '100% 0px' });
+  }, { rootMargin: `${NEAR}px 0px` });
   async function pump() {
     if (busy) return;
     busy = true;
