@@ -162,7 +162,6 @@ export function loadModel(name, probe) {
   if (!loading.has(name)) {
     const dir = `models/${name}`;
     const promise = (async () => {
-      await initBackend();
       const fail = (e, path = e.path ?? `${dir}/model.json`) => {
         throw new LoadError(`The ${probe.label} could not be loaded: ${e.message}`, path, e.updated);
       };
@@ -179,6 +178,7 @@ export function loadModel(name, probe) {
       } catch (e) {
         fail(e);
       }
+      await initBackend();                       // compiled meanwhile: the files came in parallel
       const all = new Uint8Array(weights.reduce((n, w) => n + w.byteLength, 0));
       weights.reduce((at, w) => { all.set(new Uint8Array(w), at); return at + w.byteLength; }, 0);
       let model;
