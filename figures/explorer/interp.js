@@ -67,6 +67,7 @@ export function createInterpolation(root, app) {
     if (!shown.every(m => nets.now(`${m}-decoder`))) {
       message.textContent = 'Loading the decoders…';
       strip.dataset.loading = 'true';
+      strip.dataset.error = 'false';              // trying again: the message says so, not the last failure
     }
     Promise.allSettled(shown.map(m => nets.get(`${m}-decoder`))).then(results => {
       if (key !== wanted) return;                 // something newer is being drawn
