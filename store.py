@@ -42,23 +42,22 @@ def file_hash(path: Path) -> str:
 
 def file_hashes(paths, memo: Path) -> dict[Path, str]:
     """{path: SHA-256} of each file, remembered in the JSON file `memo` by the file's size and
-    modification time, so that a file is read again only once it has been rewritten."""
+    modification time, so that a file is read again only once it has been rewritten. The memo
+    keeps the files of the last call only."""
     try:
         known = json.loads(memo.read_text())
     except (OSError, ValueError):
         known = {}
-    out, fresh = {}, {}
+    entries = {}
     for path in map(Path, paths):
         st = path.stat()
         stamp = [st.st_size, st.st_mtime_ns]
         entry = known.get(str(path))
-        if not (isinstance(entry, list) and entry[:2] == stamp):
-            entry = fresh[str(path)] = [*stamp, file_hash(path)]
-        out[path] = entry[2]
-    if fresh:
+        entries[str(path)] = entry if isinstance(entry, list) and entry[:2] == stamp else [*stamp, file_hash(path)]
+    if entries != known:
         with contextlib.suppress(OSError):
-            memo.write_text(json.dumps({**known, **fresh}))
-    return out
+            memo.write_text(json.dumps(entries))
+    return {Path(p): e[2] for p, e in entries.items()}
 
 
 def inventory(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, dict]:
