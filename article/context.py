@@ -20,7 +20,7 @@ NATS_PER_BIT = math.log(2)
 MIB = 1 << 20
 STRANGER_TAIL = 0.01  # a stranger's value is far out when fewer than this share of codes lie beyond it
 EVENER = 0.05        # nats of class entropy
-ROLL_BATCH = 100     # codes per "Roll 100" (figures/explorer/explorer.js, figures/pair/figure.j2)
+ROLL_BATCH = 100     # codes per roll of many (the opening figure's and the explorer's "Roll 100")
 
 
 def info_theory(metrics: dict) -> dict:
@@ -111,6 +111,7 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
     top = max(range(len(counts)), key=counts.__getitem__)
     stranger_rows = strangers(public, data)
     p_vae = s["vae_prior"]["recognisable"]
+    roll_sd = math.sqrt(p_vae * (1 - p_vae) / ROLL_BATCH)   # a count's binomial SD, as a share
     stranger_cells = [r for item in stranger_rows for r in item["models"].values()]
     derived = {
         # the AE's N(0, I) draws: their most common digit, its share, and whether that is
@@ -150,8 +151,8 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         # a count of ROLL_BATCH draws (the explorer's Roll 100) strays from the build's share by about
         # its binomial standard deviation (percentage points, at the VAE's share); is that as much as
         # the gap between the models?
-        "roll_sd": round(100 * math.sqrt(p_vae * (1 - p_vae) / ROLL_BATCH)),
-        "roll_hides_gap": abs(p_vae - s["ae_prior"]["recognisable"]) < 2 * math.sqrt(p_vae * (1 - p_vae) / ROLL_BATCH),
+        "roll_sd": round(100 * roll_sd),
+        "roll_hides_gap": abs(p_vae - s["ae_prior"]["recognisable"]) < 2 * roll_sd,
         "judge_fooled_often": max(public["judge_fooled"]["noise"], *public["judge_fooled"]["far"].values()) > CLOSE,
     }
     return {**figs, "metrics": public, "history": {k: metrics[k].get("history", []) for k in MODELS},
@@ -160,7 +161,7 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
             "stranger_central": round(100 * (1 - 2 * STRANGER_TAIL)),
             "fig": {f.name: k for k, f in enumerate(figures.FIGURES, 1)}, "sampler_names": SAMPLER_NAMES,
             "mixture": {"components": MIXTURE, "fit": min(MIXTURE_FIT, public["ae"]["train_images"])},
-            "grid_columns": GRID_COLUMNS, "close_points": 100 * CLOSE,
+            "grid_columns": GRID_COLUMNS, "roll_batch": ROLL_BATCH, "close_points": 100 * CLOSE,
             "threshold_pct": 100 * data["judge"]["threshold"],
             "model_mib": model_bytes / MIB, "family_mib": family_bytes / MIB, "preload": preload,
             "stills": sorted(p.name for p in (site / "img").glob("*")),

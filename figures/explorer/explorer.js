@@ -19,7 +19,6 @@ const DEFAULTS = {
   settle: 350,                                   // ms without change before the judge reads
   doubleTap: 350,                                // ms between two taps of a double tap
   follow: 120,                                   // ms without change before the other encoder reads
-  batch: 100,                                    // codes per roll of many
 };
 const fmt = d3.format('.2f');
 let instances = 0;
@@ -92,7 +91,7 @@ const markup = (label, batch) => `
  * @param {{state, data, nets, switchModel: (name: string) => Promise<void>}} app
  */
 export function createExplorer(root, app, options = {}) {
-  const opt = { ...DEFAULTS, ...options };
+  const opt = { ...DEFAULTS, batch: Number(root.dataset.batch), ...options };   // batch: codes per roll of many, set by the markup
   const { state, data, nets } = app;
   const DIM = data.latent_dim, SIZE = data.image_size, palette = data.palette;
   const label = m => data.models[m].label;
