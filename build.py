@@ -28,6 +28,7 @@ from pathlib import Path
 
 import figures
 import store
+from article.outline import FIGURES
 from training.config import (DATA_ENV, MODELS, PALETTE, REPO, SWEEP_BETAS, SWEEP_DIMS, JudgeConfig, ModelArgs,
                              SEEDS, TrainConfig, digest, families, replicas, source_digest)
 from training.errors import UserError, file_problem
@@ -85,13 +86,18 @@ def variants(cfgs: dict, sweep: list[str]) -> list[str]:
 
 def stage_plan(sweep: list[str], betas: list[str] = ()) -> dict[str, tuple[list[str], list[str]]]:
     """stage -> (the checkpoints it is made from, the code it runs: entries whose imports
-    training.config.code_closure follows); `sweep` names the models the sweep stage measures
-    (its families and the main pair's other seeds)."""
-    palette = [PALETTE.relative_to(REPO).as_posix()]           # the stills' colours
-    plan = {"figures": (list(MAIN), [*figures.stage_code("figures"), *palette]),
+    training.config.code_closure follows). "measure" holds the measurements the figures share;
+    each figure that computes data has a stage of its own, "figure-NAME", made from the main
+    pair (and after "measure", whose code it therefore counts as its own) or, for a figure of
+    the sweep, from the models `sweep` names (its families and the main pair's other seeds);
+    a build without a sweep leaves the sweep's figures out."""
+    palette = PALETTE.relative_to(REPO).as_posix()           # the stills' colours
+    plan = {"measure": (list(MAIN), ["article/measure.py"]),
             "tfjs": (list(MAIN), ["training/export_tfjs.py"])}
-    if sweep:
-        plan["sweep"] = ([*sweep, "judge"], [*figures.stage_code("sweep"), *palette])
+    for f in FIGURES:
+        if f.computes and (f.models == "main" or sweep):
+            plan[f.stage] = ((list(MAIN), ["article/measure.py", f.code, palette]) if f.models == "main"
+                             else ([*sweep, "judge"], [f.code, palette]))
     if betas:
         plan["betas"] = (list(betas), ["figures/explorer/data.py"])
     return plan
@@ -117,8 +123,8 @@ def build(args, check=lambda: None) -> dict:
     out = Path(args.out).resolve()
     cache = store.Cache(args.cache_dir, log, check)
     store.remove_stale(Path(args.ckpt_dir))
-    report = {"trained": [], "loaded_models": False, "figures_computed": False, "exported": False,
-              "sweep_computed": False, "betas_computed": False}
+    report = {"trained": [], "loaded_models": False, "measured": False, "figures_computed": [], "exported": False,
+              "betas_computed": False}
     cfgs, sweep, seeds = configs(args)
     betas = variants(cfgs, sweep)
     ckpts = {n: Path(args.ckpt_dir) / c.checkpoint_name() for n, c in cfgs.items()}
@@ -176,36 +182,40 @@ def compute_stages(args, cfgs: dict, sweep: list[str], seeds: list[str], betas: 
     torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
     keys = stage_keys([*sweep, *seeds], betas, ckpts, args.seed, cache.folder)
 
-    run = figures.Run(models, metrics, cfgs, (xtr, ytr, xte, yte), args.seed, Path())
+    run = figures.Run(models, metrics, cfgs, (xtr, ytr, xte, yte), args.seed, Path(), sweep, seeds)
 
-    # 2. the measurements the article shares, and the data and stills of the figures
-    def make_figures(folder: Path):
-        from article.measure import measure
-        log("computing figure data and measuring the models with the judge")
+    # 2. the measurements the figures share, and the pictures their stills are made of
+    def make_measure(folder: Path):
+        from article.measure import measure, save_pictures
+        log("measuring the main pair with the judge")
         run.folder = folder
         shared = measure(run)
         shared["numbers"] = {**{n: metrics[n] for n in MAIN}, **shared["numbers"]}
         (folder / "shared.json").write_text(json.dumps(shared, separators=(",", ":")))
-        figures.compute("figures", run)
+        save_pictures(run.pictures, folder / "pictures.npz")
 
-    report["figures_computed"] = cache.make("figures", keys["figures"], make_figures)[1]
+    measured, report["measured"] = cache.make("measure", keys["measure"], make_measure)
 
-    # 3. TF.js models
+    # 3. each figure's data and stills, in a stage of its own
+    def make_figure(figure: figures.Figure, folder: Path):
+        log(f"computing the data of the {figure.name} figure")
+        if figure.models == "main" and not run.pictures:
+            from article.measure import load_pictures
+            run.pictures = load_pictures(measured / "pictures.npz")
+        run.folder = folder
+        figures.compute(figure, run)
+
+    for f in FIGURES:
+        if f.stage in keys and cache.make(f.stage, keys[f.stage], functools.partial(make_figure, f))[1]:
+            report["figures_computed"].append(f.name)
+
+    # 4. TF.js models
     def make_tfjs(folder: Path):
         from training.export_tfjs import export_models
         log("converting encoders and decoders to TensorFlow.js")
         export_models({m: models[m] for m in MODELS}, models["judge"], folder)
 
     report["exported"] = cache.make("tfjs", keys["tfjs"], make_tfjs)[1]
-
-    # 4. the sweep: every family model, and the main pair's other seeds, measured like the main pair
-    def make_sweep(folder: Path):
-        log("measuring the sweep's models and the other seeds with the judge")
-        run.folder, run.sweep, run.seeds = folder, sweep, seeds
-        figures.compute("sweep", run)
-
-    if "sweep" in keys:
-        report["sweep_computed"] = cache.make("sweep", keys["sweep"], make_sweep)[1]
 
     # 5. the beta family's VAEs, for the explorer to swap in when a reader asks
     def make_betas(folder: Path):
@@ -251,12 +261,17 @@ def site_files(suffix: str) -> dict[str, Path]:
     they take in the site (one flat folder, so a name may be used once)."""
     out = {}
     for path in [*sorted((REPO / "article").rglob(f"*{suffix}")),
-                 *(p for f in figures.FIGURES for p in sorted(figures.folder(f.name).glob(f"*{suffix}")))]:
+                 *(p for f in FIGURES for p in sorted(figures.folder(f.name).glob(f"*{suffix}")))]:
         if path.name in out:
             raise UserError(f"{path.relative_to(REPO)} and {out[path.name].relative_to(REPO)} would both be "
                             f"published as {path.name}: rename one")
         out[path.name] = path
     return out
+
+
+def shown(stages: dict[str, Path]) -> list:
+    """The figures of this build's pages: all but the sweep's when the build has no sweep."""
+    return [f for f in FIGURES if f.models == "main" or f.stage in stages]
 
 
 def assemble(stage: Path, stages: dict[str, Path], cfgs: dict, cache_dir: Path | None = None) -> None:
@@ -269,17 +284,16 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict, cache_dir: Path |
     (stage / "img").mkdir()
     (stage / "data").mkdir()
     (stage / "js").mkdir()
-    shared = json.loads((stages["figures"] / "shared.json").read_text())
+    shared = json.loads((stages["measure"] / "shared.json").read_text())
     data, metrics, stored = shared["data"], shared["numbers"], {}
-    for name in figures.STAGES:                  # what each figure computed, and its files
-        if name in stages:
+    for f in FIGURES:                            # what each figure computed, and its files
+        if f.stage in stages:
             for kind in ("img", "data"):
-                if (stages[name] / kind).is_dir():
-                    shutil.copytree(stages[name] / kind, stage / kind, dirs_exist_ok=True)
-            for result in (found := figures.results(name, stages[name])).values():
-                merge(data, result.get("data", {}))
-                merge(metrics, result.get("numbers", {}))
-            stored.update(found)
+                if (stages[f.stage] / kind).is_dir():
+                    shutil.copytree(stages[f.stage] / kind, stage / kind, dirs_exist_ok=True)
+            stored[f.name] = figures.result(stages[f.stage])
+            merge(data, stored[f.name].get("data", {}))
+            merge(metrics, stored[f.name].get("numbers", {}))
     for name, src in site_files(".svg").items():               # hand-made diagrams
         shutil.copy(src, stage / "img" / name)
     for name, src in site_files(".js").items():
@@ -314,7 +328,7 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict, cache_dir: Path |
     context["styles"] = [STYLES]                   # the article's first, then the figures' in their order
     pages = {"index.html": ("index.html.j2", {**context, "base": ""}),
              **{f"figure-{f.name}.html": ("figure.html.j2", {**context, "figure": f.name, "base": "index.html"})
-                for f in figures.FIGURES if f.page and f.stage in stages}}
+                for f in shown(stages) if f.page}}
     for page, html in render(pages, NODE_MODULES, cache_dir).items():   # compiled templates kept in the cache
         (stage / page).write_text(versioned_html(html, build_id), encoding="utf-8")
 

@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 
 import figures
+from article.outline import FIGURES
 from article.render import points
 from figures import CLOSE
 from training.config import (FLOAT_BITS, GRID_COLUMNS, IMAGE_SIZE, LATENT_DIM, MIXTURE, MIXTURE_FIT, MNIST_SIZE,
@@ -106,7 +107,7 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
     # the figure data, small, which every figure waits for; the wasm and the first decoder are fetched
     # after the first paint (js/main.js), so that they do not compete with the first screen
     preload = ["data/figure-data.json"]
-    figs = figures.contexts({"metrics": public, "data": data, "config": config}, stored)
+    figs = figures.contexts(FIGURES, {"metrics": public, "data": data, "config": config}, stored)
     counts = s["ae_prior"]["counts"]
     top = max(range(len(counts)), key=counts.__getitem__)
     stranger_rows = strangers(public, data)
@@ -159,7 +160,7 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
             "data": {k: v for k, v in data.items() if k != "inputs"}, "inputs": data["inputs"],
             "info": info_theory(public), "seeds": over_seeds(public.get("seeds", [])), "config": config, "d": derived, "strangers": stranger_rows,
             "stranger_central": round(100 * (1 - 2 * STRANGER_TAIL)),
-            "fig": {f.name: k for k, f in enumerate(figures.FIGURES, 1)}, "sampler_names": SAMPLER_NAMES,
+            "fig": {f.name: k for k, f in enumerate(FIGURES, 1)}, "sampler_names": SAMPLER_NAMES,
             "mixture": {"components": MIXTURE, "fit": min(MIXTURE_FIT, public["ae"]["train_images"])},
             "grid_columns": GRID_COLUMNS, "roll_batch": ROLL_BATCH, "close_points": 100 * CLOSE,
             "threshold_pct": 100 * data["judge"]["threshold"],

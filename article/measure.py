@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import copy
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -139,3 +140,28 @@ def measure(run) -> dict:
             "model_order": list(MODELS), "models": per_model, "inputs": inputs,
             "judge": {"threshold": THRESHOLD}, "probes": probes(models, run.judge, x_test[:1])}
     return {"data": data, "numbers": numbers}
+
+
+def save_pictures(pictures: dict, path: Path) -> None:
+    """Writes `measure`'s pictures (nested dicts of arrays) to one .npz file, keys joined by '/'."""
+    flat = {}
+
+    def walk(prefix: str, node):
+        for k, v in node.items():
+            walk(f"{prefix}{k}/", v) if isinstance(v, dict) else flat.__setitem__(prefix + k, np.asarray(v))
+    walk("", pictures)
+    with open(path, "wb") as f:
+        np.savez(f, **flat)
+
+
+def load_pictures(path: Path) -> dict:
+    """The nested dicts `save_pictures` wrote."""
+    out = {}
+    with np.load(path, allow_pickle=False) as stored:
+        for key in stored.files:
+            *parents, leaf = key.split("/")
+            node = out
+            for p in parents:
+                node = node.setdefault(p, {})
+            node[leaf] = stored[key]
+    return out

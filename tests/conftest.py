@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -40,23 +42,59 @@ def run_build(*args, cwd=REPO, check=True, **kw) -> subprocess.CompletedProcess:
     return proc
 
 
-@pytest.fixture(scope="session")
-def tiny_build(tmp_path_factory, worker_id, mnist_dir):
-    """Paths of one tiny, complete build: {'out', 'ckpt', 'cache', 'args'}, made once per test
-    run: under pytest-xdist the first worker to need it builds it and the others wait for it
-    (a file lock in the run's shared temporary folder). Tests read it; one that rebuilds works
-    on a copy (test_build.copy_build)."""
-    from filelock import FileLock
+def tiny_paths(tmp_path_factory, worker_id, mnist_dir: Path) -> dict:
+    """Where the session's tiny build lives (in the run's temporary folder that every pytest-xdist
+    worker shares) and the build's arguments."""
     shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
     root = shared / "tiny"
     paths = {"out": root / "dist", "ckpt": root / "ckpt", "cache": root / "cache"}
     args = ["--data-dir", mnist_dir, "--out", paths["out"], "--ckpt-dir", paths["ckpt"],
             "--cache-dir", paths["cache"], *TINY]
-    with FileLock(str(shared / "tiny.lock")):
-        if not (root / "done").is_file():
-            run_build(*args)
-            (root / "done").touch()
-    return {**paths, "args": args}
+    return {**paths, "args": args, "root": root, "lock": shared / "tiny.lock"}
+
+
+# the build, run in the background; then its exit status written to the file named first
+BACKGROUND = "import pathlib, subprocess, sys; r = subprocess.run(sys.argv[2:]); pathlib.Path(sys.argv[1]).write_text(str(r.returncode))"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def start_tiny_build(tmp_path_factory, worker_id):
+    """Starts the session's tiny build in the background as the run begins (the first worker to
+    get here starts it), so that the tests that do not read it run meanwhile (they come first:
+    `pytest_collection_modifyitems`)."""
+    from filelock import FileLock
+    d = Path(os.environ.get("MNIST_DIR", REPO / "data"))
+    if not any(d.rglob("train-images-idx3-ubyte.gz")):
+        return                                   # the tests that need MNIST say so themselves
+    t = tiny_paths(tmp_path_factory, worker_id, d)
+    with FileLock(str(t["lock"])):
+        if not t["root"].is_dir():
+            t["root"].mkdir()
+            with open(t["root"] / "build.log", "w") as log:
+                subprocess.Popen([sys.executable, "-c", BACKGROUND, str(t["root"] / "status"), sys.executable,
+                                  str(REPO / "build.py"), *map(str, t["args"])], stdout=log, stderr=log, cwd=REPO)
+
+
+@pytest.fixture(scope="session")
+def tiny_build(tmp_path_factory, worker_id, mnist_dir, start_tiny_build):
+    """Paths of one tiny, complete build: {'out', 'ckpt', 'cache', 'args'}, made once per test
+    run in the background (`start_tiny_build`); every worker that needs it waits for it. Tests
+    read it; one that rebuilds works on a copy (test_build.copy_build)."""
+    t = tiny_paths(tmp_path_factory, worker_id, mnist_dir)
+    status = t["root"] / "status"
+    deadline = time.monotonic() + 900
+    while not status.is_file():
+        if time.monotonic() > deadline:
+            pytest.fail("the tiny build took more than 15 minutes")
+        time.sleep(0.2)
+    if status.read_text() != "0":
+        pytest.fail(f"the tiny build failed ({status.read_text()}):\n{(t['root'] / 'build.log').read_text()[-3000:]}")
+    return {k: t[k] for k in ("out", "ckpt", "cache", "args")}
+
+
+def pytest_collection_modifyitems(items):
+    """The tests that read the tiny build run last, so that the others run while it is made."""
+    items.sort(key=lambda item: "tiny_build" in item.fixturenames)
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +142,16 @@ def page(browser, server):
           else pg.foreign.append(r.url))
     yield pg
     context.close()
+
+
+def copy_project(dst: Path) -> Path:
+    """A copy of the code (not of node_modules, linked) whose templates a test may edit."""
+    dst.mkdir()
+    for name in ["build.py", "store.py", "training", "figures", "article"]:
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dst / name)
+    (dst / "node_modules").symlink_to(REPO / "node_modules")
+    return dst
 
 
 def load_json(path: Path):

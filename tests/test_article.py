@@ -13,7 +13,7 @@ import html5lib
 import pytest
 
 from conftest import text
-from figures import FIGURES as FIGURE_LIST
+from article.outline import FIGURES as FIGURE_LIST
 from harness import near
 from training.config import FLOAT_BITS, IMAGE_SIZE, LATENT_DIM, MNIST_SIZE, PIXEL_BITS
 

@@ -19,12 +19,12 @@ from playwright.sync_api import expect
 
 import build
 import store
-from conftest import REPO, load_json, run_build
-from figures import FIGURES as FIGURE_ORDER
+from conftest import REPO, copy_project, load_json, run_build
+from article.outline import FIGURES as FIGURE_ORDER
 
 MODEL_DIRS = ["ae-encoder", "ae-decoder", "vae-encoder", "vae-decoder"]
-NOTHING_DONE = {"trained": [], "loaded_models": False, "figures_computed": False, "exported": False,
-                "sweep_computed": False, "betas_computed": False}
+NOTHING_DONE = {"trained": [], "loaded_models": False, "measured": False, "figures_computed": [], "exported": False,
+                "betas_computed": False}
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -80,16 +80,6 @@ def test_rebuild_reuses_everything(tiny_build, tmp_path):
     assert {p.name: p.read_bytes() for p in out.glob("*.html")} == pages_before
 
 
-def copy_project(dst: Path) -> Path:
-    """A copy of the code (not of node_modules, linked) whose templates a test may edit."""
-    dst.mkdir()
-    for name in ["build.py", "store.py", "training", "figures", "article"]:
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dst / name)
-    (dst / "node_modules").symlink_to(REPO / "node_modules")
-    return dst
-
-
 def test_template_change_only_rerenders(tiny_build, tmp_path):
     project = copy_project(tmp_path / "project")
     args = copy_build(tiny_build, tmp_path, "ckpt", "cache")
@@ -138,11 +128,11 @@ def test_adding_a_figure_takes_a_folder_a_line_and_an_include(tiny_build, tmp_pa
     (figure / "data.py").write_text(ANSWER_DATA)
     (figure / "answer.js").write_text(ANSWER_VIEW)
     (figure / "figure.j2").write_text(ANSWER_MARKUP)
-    listing = project / "figures" / "__init__.py"
+    listing = project / "article" / "outline.py"
     text = listing.read_text()
-    assert text.count('    Figure("sweep", page=True, stage="sweep"),\n') == 1
-    listing.write_text(text.replace('    Figure("sweep", page=True, stage="sweep"),\n',
-                                    '    Figure("sweep", page=True, stage="sweep"),\n    Figure("answer", page=True),\n'))
+    assert text.count('    Figure("sweep", page=True, models="sweep"),\n') == 1
+    listing.write_text(text.replace('    Figure("sweep", page=True, models="sweep"),\n',
+                                    '    Figure("sweep", page=True, models="sweep"),\n    Figure("answer", page=True),\n'))
     article = project / "article" / "templates" / "index.html.j2"
     article.write_text(article.read_text().replace('{% include "sweep/figure.j2" %}',
                                                    '{% include "sweep/figure.j2" %}\n  {% include "answer/figure.j2" %}'))
@@ -150,8 +140,11 @@ def test_adding_a_figure_takes_a_folder_a_line_and_an_include(tiny_build, tmp_pa
     assert proc.returncode == 0, proc.stderr[-3000:]
     after = tree()
     assert {k for k in after if before.get(k) != after[k]} == {
-        "figures/answer/data.py", "figures/answer/answer.js", "figures/answer/figure.j2", "figures/__init__.py",
+        "figures/answer/data.py", "figures/answer/answer.js", "figures/answer/figure.j2", "article/outline.py",
         "article/templates/index.html.j2"}
+    # the new figure's data is computed, and nothing else: every other stage comes from the cache
+    assert load_json(tmp_path / "cache" / "last-build.json") == {**NOTHING_DONE, "loaded_models": True,
+                                                                 "figures_computed": ["answer"]}
     site = tmp_path / "out"
     want = load_json(site / "metrics.json")["vae"]["parameters"]
     number = len(FIGURE_ORDER) + 1
@@ -365,7 +358,7 @@ def test_damaged_cache_is_reported_and_made_again(tiny_build, tmp_path):
         assert re.search(rf"cached stage {stage}-\w+ is damaged", proc.stderr), (stage, proc.stderr[-2000:])
     assert "betas.json does not match its hash" in proc.stderr
     assert "has 100 bytes instead of" in proc.stderr
-    assert not re.search(r"cached stage (figures|sweep)-", proc.stderr)
+    assert not re.search(r"cached stage (measure|figure-\w+)-", proc.stderr)
     assert snapshot(tmp_path / "out") == good
     assert load_json(cache / "last-build.json") == {**NOTHING_DONE, "loaded_models": True, "exported": True,
                                                     "betas_computed": True}
@@ -423,7 +416,8 @@ def test_port_in_use_suggests_port_0(tiny_build, tmp_path):
 
 def test_stage_keys_follow_the_code_each_stage_runs(tmp_path, monkeypatch):
     """A cached stage is made again when any file of the code it runs changes, found by
-    following its imports (also those inside functions), and only then."""
+    following its imports (also those inside functions), and only then: a change to one
+    figure's code, or a figure added to the list, leaves the other figures' stages cached."""
     from training import config
     copy = tmp_path / "repo"
     for part in ("training", "figures", "article"):
@@ -432,20 +426,30 @@ def test_stage_keys_follow_the_code_each_stage_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(build, "REPO", copy)
     monkeypatch.setattr(build, "PALETTE", copy / "article" / "palette.json")
     plan = build.stage_plan(["sweep-model"], ["beta-model"])
-    assert sorted(plan) == ["betas", "figures", "sweep", "tfjs"]
+    computed = {f.stage for f in FIGURE_ORDER if f.computes}
+    assert {"figure-map", "figure-sweep", "figure-dice"} <= computed and "figure-pair" not in computed
+    assert set(plan) == {"measure", "tfjs", "betas", *computed}
+    assert "figure-sweep" not in build.stage_plan([], [])            # no sweep models, no sweep figure
+    assert plan["figure-sweep"][0] == ["sweep-model", "judge"]
     closure = {stage: set(config.code_closure(code)) for stage, (_, code) in plan.items()}
     # imported at the top, inside a function, and as the package around a module
-    assert {"training/evaluation.py", "figures/map/data.py", "figures/pictures.py", "figures/__init__.py",
-            "article/measure.py", "training/inputs.py", "article/palette.json"} <= closure["figures"]
-    assert {"figures/sweep/data.py", "figures/dice/data.py", "figures/pictures.py"} <= closure["sweep"]
+    assert {"training/evaluation.py", "article/measure.py", "training/inputs.py"} <= closure["measure"]
+    assert {"figures/map/data.py", "figures/pictures.py", "figures/__init__.py", "article/measure.py",
+            "article/palette.json"} <= closure["figure-map"]
+    assert {"figures/sweep/data.py", "figures/dice/data.py", "figures/pictures.py"} <= closure["figure-sweep"]
     assert {"training/export_tfjs.py", "article/measure.py"} <= closure["betas"]
     assert not any(p.startswith(("figures/", "article/")) for p in closure["tfjs"])
+    assert not any("outline" in p for c in closure.values() for p in c)   # the list of figures shapes no result
     keys = lambda: {s: config.source_digest(code) for s, (_, code) in plan.items()}   # noqa: E731
+    changed = lambda before, after: {s for s in before if before[s] != after[s]}        # noqa: E731
     before = keys()
-    pictures = copy / "figures" / "pictures.py"
-    pictures.write_text(pictures.read_text() + "\n# changed\n")
+    edit = lambda path: path.write_text(path.read_text() + "\n# changed\n")          # noqa: E731
+    edit(copy / "figures" / "pictures.py")
     after = keys()
-    assert {s for s in before if before[s] != after[s]} == {"figures", "sweep"}
+    assert changed(before, after) == {s for s in plan if "figures/pictures.py" in closure[s]}
+    assert {"figure-map", "figure-sweep"} <= changed(before, after) and "measure" not in changed(before, after)
+    edit(copy / "figures" / "map" / "data.py")
+    assert changed(after, keys()) == {"figure-map"}
 
 
 def test_no_import_circle_and_training_knows_no_page():

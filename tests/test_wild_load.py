@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 import build
-from conftest import run_build
+from conftest import copy_project
 from harness import TINY, near, serve_site
 
 ROOT = "#explorer"
@@ -241,12 +243,17 @@ def test_scripts_served_as_text_plain_leave_the_stills_in_place(site, tab):
 
 @pytest.fixture(scope="module")
 def other_build(tiny_build, mnist_dir, tmp_path_factory):
-    """A second build from the same checkpoints that differs in content (no β family)."""
-    out = tmp_path_factory.mktemp("other") / "dist"
-    flags = ["" if f == "0.5" else f for f in TINY]
-    run_build("--data-dir", mnist_dir, "--out", out, "--ckpt-dir", tiny_build["ckpt"],
-              "--cache-dir", tiny_build["cache"], *flags)
-    return out
+    """A second build from the same checkpoints and cached stages whose content differs: the
+    code of a later version (one of the explorer's modules changed)."""
+    tmp = tmp_path_factory.mktemp("other")
+    project = copy_project(tmp / "project")
+    view = project / "figures" / "explorer" / "explorer.js"
+    view.write_text(view.read_text() + "\n// a later version\n")
+    cache = tmp / "cache"
+    shutil.copytree(tiny_build["cache"], cache)
+    subprocess.run([sys.executable, str(project / "build.py"), "--data-dir", mnist_dir, "--out", tmp / "dist",
+                    "--ckpt-dir", tiny_build["ckpt"], "--cache-dir", cache, *TINY], check=True, capture_output=True)
+    return tmp / "dist"
 
 
 def test_files_of_two_builds_are_never_mixed(site, other_build, tab):
