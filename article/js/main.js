@@ -332,9 +332,11 @@ async function main() {
     return;
   }
   configure({ build: BUILD, files: data.files });
-  const app = createApp(data);
+  await nextTask();                              // d3 has just run in this task: a slow phone's main thread
+  const app = createApp(data);                   // stays free for input between the pieces of start-up
   app.nets.get(`${data.model_order[0]}-decoder`)
     .then(() => app.nets.get(`${data.model_order[1]}-decoder`)).catch(() => {});
+  await nextTask();
   linkUrl(app);
   showMe(app);
   window.latentExplorer = app;                   // for the curious, and for tests

@@ -10,8 +10,7 @@ function labelOf(box) {
   return table?.getAttribute('aria-label') ?? caption ?? 'Table';
 }
 
-function update(box) {
-  const scrolls = box.scrollWidth > box.clientWidth + 1;
+function update(box, scrolls) {
   if (scrolls === box.hasAttribute('data-scrolls')) return;
   if (scrolls) {
     box.setAttribute('data-scrolls', '');
@@ -24,8 +23,13 @@ function update(box) {
 }
 
 // The observer reports each box once it is laid out (and again when it resizes): measuring
-// here, before the first paint, would force a layout of the whole page in this task.
-const observer = new ResizeObserver(entries => entries.forEach(e => update(e.target.closest(BOXES) ?? e.target)));
+// here, before the first paint, would force a layout of the whole page in this task. Every box
+// is measured before any is changed: measuring after a change would lay the page out again.
+const observer = new ResizeObserver(entries => {
+  const boxes = [...new Set(entries.map(e => e.target.closest(BOXES) ?? e.target))];
+  const scrolls = boxes.map(box => box.scrollWidth > box.clientWidth + 1);
+  boxes.forEach((box, i) => update(box, scrolls[i]));
+});
 for (const box of document.querySelectorAll(BOXES)) {
   observer.observe(box);
   const table = box.querySelector('table');
