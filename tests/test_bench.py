@@ -65,6 +65,9 @@ def test_bench_tiny(tmp_path, mnist_dir, tiny_build):
         r = results[key]
         assert is_number(r["median"]) and r["median"] >= 0 and len(r["runs"]) == 1, (key, r)
         assert isinstance(r["pass"], bool) and r["target"] and r["measure"], (key, r)
+    for width in (1280, 375):                   # the article's audit in the light scheme (the dark one: test_apparatus)
+        assert results[f"axe_load_{width}"]["median"] == results[f"axe_interactive_{width}"]["median"] == 0, \
+            doc["page_details"][f"axe_ids_{width}"]
     for key in LIGHTHOUSE:
         assert results[key]["skipped"] is True and results[key]["median"] is None and "pass" not in results[key]
         assert results[key]["target"] and results[key]["measure"], (key, results[key])
