@@ -24,6 +24,34 @@ def test_the_abstract_is_short_and_light_on_numbers(site):
     assert len(NUMBER.findall(text)) <= 3, NUMBER.findall(text)
 
 
+# what is not main prose: the abstract, the appendices and back matter, and inside the sections
+# figures, tables, formulas, footnote marks, citations, buttons and links to the evidence
+BACK_MATTER = re.compile(r"^(abstract|appendix.*|relatives|acknowledgements|rebuild|cite|notes|references)$")
+NOT_PROSE = {"figure", "table", "script", "style", "nav", "button", "math", "annotation", "sup"}
+
+
+def prose(el) -> list[str]:
+    """The main-prose text under `el` (an html5lib etree element), piece by piece."""
+    classes = (el.get("class") or "").split()
+    if (el.tag in NOT_PROSE or el.get("hidden") is not None or {"katex", "citation", "visually-hidden"} & set(classes)
+            or (el.get("href") or "").startswith(("#fig-", "#results", "#appendix"))):
+        return [el.tail or ""]
+    return [el.text or ""] + [t for child in el for t in prose(child)] + [el.tail or ""]
+
+
+def test_the_main_prose_is_1500_to_3500_words_with_at_most_3_numbers_per_100(site):
+    """The issue's budget for the prose between the abstract and the appendices: the full
+    measurements live in the appendices and the figures, one click from the claims."""
+    doc = html5lib.parse((site / "index.html").read_text(), treebuilder="etree", namespaceHTMLElements=False)
+    main = next(el for el in doc.iter() if el.tag == "main")
+    sections = [el for el in main.iter() if el.tag == "section" and el.get("id") and not BACK_MATTER.match(el.get("id"))]
+    assert len(sections) >= 8, [el.get("id") for el in sections]
+    body = " ".join(t for el in sections for t in prose(el)[:-1])
+    words, numbers = len(re.findall(r"[A-Za-z][\w'’-]*", body)), len(NUMBER.findall(body))
+    assert 1500 <= words <= 3500, words
+    assert numbers <= 0.03 * words, (numbers, words)
+
+
 def test_both_models_are_in_hand_on_the_first_screen(page, server, site):
     """At 1280x900 the opening figure's first control is within 1.5 screens and its decoded
     images on the first screen; one code goes to
