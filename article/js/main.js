@@ -229,7 +229,8 @@ function explorerReady() {
 }
 
 /** The prose's "Show me" buttons: each sets the explorer's state from its fragment, as a link
- * to it would (one history entry), and brings the explorer into view; one with data-press then
+ * to it would (one history entry; Back returns to the step), and brings the explorer into view
+ * (where it is taller than the screen, its decoded images and axes); one with data-press then
  * presses the explorer's button of that name (the dice), one with data-focus focuses what it
  * names (the drawing pad). */
 function showMe(app) {
@@ -250,7 +251,10 @@ function showMe(app) {
       const figure = document.getElementById('fig-explorer'), box = figure?.getBoundingClientRect();
       // docked beside the steps (wide screens), it may be in view already: the reader stays at the step
       const inView = box && getComputedStyle(figure).position === 'sticky' && box.top >= 0 && box.bottom <= innerHeight;
-      if (figure && !inView) figure.scrollIntoView({ behavior: 'smooth', block: 'start' });
+      if (!figure || inView) return;
+      // taller than the screen (one column, on a phone): its decoded images and axes, not its inputs
+      const part = figure.offsetHeight > innerHeight ? figure.querySelector('.ex-front') : null;
+      (part ?? figure).scrollIntoView({ behavior: 'smooth', block: 'start' });
     });
   }
 }
