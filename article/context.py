@@ -129,6 +129,8 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         "prior_vs": compare(s["ae_prior"]["recognisable"], s["vae_prior"]["recognisable"]),
         "fitted_vs": compare(s["ae_fitted"]["recognisable"], s["vae_prior"]["recognisable"]),
         "mixture_vs": compare(s["ae_mixture"]["recognisable"], s["vae_prior"]["recognisable"]),
+        # halfway between the codes of two test digits of different classes (the explorer's walk)
+        "walk_vs": compare(public["midpoints"]["ae"]["recognisable"], public["midpoints"]["vae"]["recognisable"]),
         "edges": edges_story(public["edges"]),
         "vae_mixture_better": s["vae_mixture"]["recognisable"] > s["vae_prior"]["recognisable"] + CLOSE,
         "explained": {m: sum(data["models"][m]["pca"]["explained"]) for m in MODELS},
