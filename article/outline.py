@@ -14,6 +14,7 @@ FIGURES = (
     Figure("explorer", page=True),
     Figure("recon", page=True),
     Figure("traversals", page=True),
+    Figure("offdata"),
     Figure("dice", page=True),
     Figure("train", page=True),
     Figure("sweep", page=True, models="sweep"),

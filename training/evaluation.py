@@ -16,7 +16,6 @@ walks between digits is one of these numbers; the page shows each next to its cl
 """
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -30,6 +29,7 @@ GRID = 60             # of which the page shows the first GRID
 STEPS = 9             # decodes per traversal
 PAIRS = 1000          # test pairs for midpoints
 EDGE_CODES = 500      # test codes pushed to the edges
+SHOWN = 10            # of the pushed codes and of the midpoints, the decodes the page shows
 NON_DIGITS = 1000     # noise images, and far decodes per model, shown to the judge
 FAR = 2.0             # far codes: each value at this many times the end of its axis
 
@@ -146,12 +146,6 @@ def sampling(models: dict, judge, codes: dict, ranges: dict, seed: int = 0, n: i
     return out
 
 
-def chance_at_least(p_a: float, p_b: float, rolls: int = 10) -> float:
-    """P(A >= B) for A ~ Binomial(rolls, p_a) and B ~ Binomial(rolls, p_b), independent."""
-    pmf = lambda p, k: math.comb(rolls, k) * p ** k * (1 - p) ** (rolls - k)  # noqa: E731
-    return sum(pmf(p_a, a) * pmf(p_b, b) for a in range(rolls + 1) for b in range(a + 1))
-
-
 def traversals(model, judge, codes: np.ndarray) -> dict:
     """Per axis, STEPS decodes from its 1st to its 99th percentile, the rest at the median code."""
     dim = codes.shape[1]
@@ -178,8 +172,12 @@ def edges(model, judge, test_codes: np.ndarray, ranges: np.ndarray, seed: int = 
             p[:, i] = ranges[i, end]
             pushed.append(p)
     inside = read(judge, decode(model, z)).max(1) >= THRESHOLD
-    outside = read(judge, decode(model, np.concatenate(pushed))).max(1) >= THRESHOLD
-    return {"inside": round(float(inside.mean()), 4), "edge": round(float(outside.mean()), 4), "codes": len(z)}
+    images = decode(model, np.concatenate(pushed))
+    probs = read(judge, images)
+    # shown: code j pushed at the j-th (axis, end), codes and ends taken in turn
+    shown = [(j % len(pushed)) * len(z) + j for j in range(min(SHOWN, len(z)))]
+    return {"inside": round(float(inside.mean()), 4), "edge": round(float((probs.max(1) >= THRESHOLD).mean()), 4),
+            "codes": len(z), "grid": grid(images, probs, shown)}
 
 
 def midpoints(model, judge, test_codes: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict:
@@ -189,11 +187,18 @@ def midpoints(model, judge, test_codes: np.ndarray, labels: np.ndarray, seed: in
     a, b = rng.integers(0, len(labels), (2, PAIRS * 2))
     keep = labels[a] != labels[b]
     a, b = a[keep][:PAIRS], b[keep][:PAIRS]
-    probs = read(judge, decode(model, (test_codes[a] + test_codes[b]) / 2))
+    images = decode(model, (test_codes[a] + test_codes[b]) / 2)
+    probs = read(judge, images)
     ok = probs.max(1) >= THRESHOLD
     either = ok & ((probs.argmax(1) == labels[a]) | (probs.argmax(1) == labels[b]))
     return {"recognisable": round(float(ok.mean()), 4), "either": round(float(either.mean()), 4),
-            "pairs": int(len(a))}
+            "pairs": int(len(a)), "grid": grid(images, probs, range(min(SHOWN, len(a))))}
+
+
+def grid(images: torch.Tensor, probs: np.ndarray, rows) -> dict:
+    """A few decodes to show (rows of `images`, (N, 1, H, W)) with the judge's reading of each."""
+    rows = list(rows)
+    return {"images": images[rows, 0].numpy(), "labels": probs[rows].argmax(1), "sure": probs[rows].max(1)}
 
 
 def reconstruction(model, judge, test_codes: np.ndarray, labels: np.ndarray) -> dict:
@@ -256,9 +261,7 @@ def measure_all(models: dict, judge, codes: dict, test: dict, labels: np.ndarray
         "traversals": {m: {k: np.asarray(v).round(4).tolist() for k, v in w.items() if k != "images"}
                        for m, w in walks.items()},
     }
-    if set(MODELS) <= set(models):
-        numbers["roll10"] = round(chance_at_least(samples["ae_prior"]["recognisable"],
-                                                  samples["vae_prior"]["recognisable"]), 4)
     pictures = {"grids": {k: s["grid"] for k, s in samples.items()},
-                "traversals": {m: w["images"] for m, w in walks.items()}}
+                "traversals": {m: w["images"] for m, w in walks.items()},
+                **{kind: {m: numbers[kind][m].pop("grid") for m in models} for kind in ("edges", "midpoints")}}
     return numbers, pictures

@@ -1,0 +1,38 @@
+"""Figure: off the data. What the decoders make of codes no training digit has: test digits'
+codes with one value pushed to the end of its axis, and codes halfway between two test digits
+of different classes (training/evaluation.py: edges, midpoints), a few of each per model, with
+the judge's readings. The shares over all of them are in metrics.json ("edges", "midpoints")."""
+from __future__ import annotations
+
+from figures import cells
+from training.config import GRID_COLUMNS, MODELS
+
+KINDS = ("edges", "midpoints")   # the explorer's "Leave the grey" and "Walk" steps, in that order
+
+
+def compute(run) -> dict:
+    from figures.pictures import save_grid
+    from training.evaluation import sig
+    out = {}
+    for kind in KINDS:
+        for m in MODELS:
+            g = run.pictures[kind][m]
+            save_grid(g["images"], run.path("img", f"offdata-{kind}-{m}.png"))
+            out[f"{kind}-{m}"] = {"labels": g["labels"].tolist(), "sure": sig(g["sure"], 3)}
+    return {"verdicts": out}
+
+
+def context(page: dict, stored: dict) -> list[dict]:
+    """Per kind, per model: the share over all the build's decodes of that kind (`of` of them), and the grid shown."""
+    threshold = page["data"]["judge"]["threshold"]
+    out = []
+    for kind in KINDS:
+        for m in MODELS:
+            grid = stored["verdicts"][f"{kind}-{m}"]
+            measured = page["metrics"][kind][m]
+            # each of the pushed codes at both ends of every axis; each pair of digits once
+            count = measured["codes"] * 2 * page["data"]["latent_dim"] if kind == "edges" else measured["pairs"]
+            share = measured["edge" if kind == "edges" else "recognisable"]
+            out.append({"kind": kind, "model": m, "share": share, "of": count, "img": f"img/offdata-{kind}-{m}.png",
+                        "rows": -(-len(grid["labels"]) // GRID_COLUMNS), "cells": cells(grid["labels"], grid["sure"], threshold)})
+    return out
