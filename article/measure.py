@@ -135,6 +135,7 @@ def measure(run) -> dict:
                         "per_axis": sig(np.median(sigma, 0)), "prior": 1.0}
     numbers["spread"] = {m: spread(codes[m], ranges[m]) for m in MODELS}
     numbers["judge_fooled"] = judge_on_non_digits(models, run.judge, ranges, IMAGE_SIZE, PAD, run.seed)
+    run.pictures["noise"] = numbers["judge_fooled"].pop("grid")
     framing = {"mnist_size": MNIST_SIZE, "box": BOX, "drawing_size": HIRES, "pen": PEN, "ink": INK}
     data = {"latent_dim": LATENT_DIM, "image_size": IMAGE_SIZE, "framing": framing,
             "model_order": list(MODELS), "models": per_model, "inputs": inputs,

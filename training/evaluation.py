@@ -29,7 +29,7 @@ GRID = 60             # of which the page shows the first GRID
 STEPS = 9             # decodes per traversal
 PAIRS = 1000          # test pairs for midpoints
 EDGE_CODES = 500      # test codes pushed to the edges
-SHOWN = 10            # of the pushed codes and of the midpoints, the decodes the page shows
+SHOWN = 10            # of the pushed codes, the midpoints and the noise images, those the page shows
 NON_DIGITS = 1000     # noise images, and far decodes per model, shown to the judge
 FAR = 2.0             # far codes: each value at this many times the end of its axis
 
@@ -213,17 +213,20 @@ def judge_on_non_digits(models: dict, judge, ranges: dict, image_size: int, pad:
     """How often the judge is sure (at least THRESHOLD) of images that show no digit: `n`
     images of uniform noise in the digit's 28x28 square, and per model `n` decodes of codes
     far beyond its training codes (each value at FAR times the end of its axis, with a random
-    sign). A share of recognisable images can contain such mistakes; these are their rates."""
+    sign). A share of recognisable images can contain such mistakes; these are their rates.
+    Its "grid" holds the first SHOWN noise images with the judge's readings, for a still."""
     rng = np.random.default_rng([seed, 17])
     noise = np.zeros((n, 1, image_size, image_size), np.float32)
     noise[:, :, pad:-pad, pad:-pad] = rng.random((n, 1, image_size - 2 * pad, image_size - 2 * pad))
     sure = lambda images: round(float((read(judge, images).max(1) >= THRESHOLD).mean()), 4)   # noqa: E731
+    shown = torch.from_numpy(noise[:SHOWN])
     far = {}
     for m, model in models.items():
         ends = np.abs(ranges[m]).max(1)                                      # (D,)
         z = FAR * ends * rng.choice([-1.0, 1.0], (n, len(ends)))
         far[m] = sure(decode(model, z))
-    return {"noise": sure(torch.from_numpy(noise)), "far": far, "images": n, "far_factor": FAR}
+    return {"noise": sure(torch.from_numpy(noise)), "far": far, "images": n, "far_factor": FAR,
+            "grid": grid(shown, read(judge, shown), range(len(shown)))}
 
 
 def within(values: np.ndarray, codes: np.ndarray) -> list[float]:
