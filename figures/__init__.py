@@ -22,6 +22,7 @@ rebuild stays fast.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import json
 from dataclasses import dataclass
@@ -66,12 +67,15 @@ def module(name: str):
     return importlib.import_module(f"figures.{name}.data") if (folder(name) / "data.py").is_file() else None
 
 
-def functions(name: str) -> set[str]:
+def functions(name: str) -> frozenset[str]:
     """The functions the figure's data.py defines at its top level, read from its source."""
     path = folder(name) / "data.py"
-    if not path.is_file():
-        return set()
-    return {node.name for node in ast.parse(path.read_text(encoding="utf-8")).body if isinstance(node, ast.FunctionDef)}
+    return _functions(path.read_text(encoding="utf-8")) if path.is_file() else frozenset()
+
+
+@functools.lru_cache(maxsize=None)
+def _functions(source: str) -> frozenset[str]:
+    return frozenset(node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef))
 
 
 def compute(figure: Figure, run) -> None:

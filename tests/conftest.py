@@ -24,12 +24,19 @@ sys.path.insert(0, str(REPO))
 from harness import CHROMIUM, CHROMIUM_ARGS, TINY, load_models, serve_site  # noqa: E402
 
 
+def find_mnist() -> Path | None:
+    """Folder with the four MNIST archives, $MNIST_DIR or else the repo's data/; None if absent."""
+    d = Path(os.environ.get("MNIST_DIR", REPO / "data"))
+    return d if any(d.rglob("train-images-idx3-ubyte.gz")) else None
+
+
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
-    """Folder with the four MNIST archives: $MNIST_DIR, else the repo's data/."""
-    d = Path(os.environ.get("MNIST_DIR", REPO / "data"))
-    if not any(d.rglob("train-images-idx3-ubyte.gz")):
-        pytest.fail(f"MNIST archives not found in {d}: set MNIST_DIR to the folder holding them")
+    """Folder with the four MNIST archives (`find_mnist`)."""
+    d = find_mnist()
+    if d is None:
+        pytest.fail(f"MNIST archives not found in {os.environ.get('MNIST_DIR', REPO / 'data')}: "
+                    "set MNIST_DIR to the folder holding them")
     return d
 
 
@@ -63,8 +70,8 @@ def start_tiny_build(tmp_path_factory, worker_id):
     get here starts it), so that the tests that do not read it run meanwhile (they come first:
     `pytest_collection_modifyitems`)."""
     from filelock import FileLock
-    d = Path(os.environ.get("MNIST_DIR", REPO / "data"))
-    if not any(d.rglob("train-images-idx3-ubyte.gz")):
+    d = find_mnist()
+    if d is None:
         return                                   # the tests that need MNIST say so themselves
     t = tiny_paths(tmp_path_factory, worker_id, d)
     with FileLock(str(t["lock"])):

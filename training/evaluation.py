@@ -141,8 +141,7 @@ def sampling(models: dict, judge, codes: dict, ranges: dict, seed: int = 0, n: i
             images = decode(models[m], z)
             probs = read(judge, images)
             out[f"{m}_{kind}"] = {**score(probs), "model": m, "kind": kind,
-                                  "grid": {"codes": z[:GRID], "images": images[:GRID, 0].numpy(),
-                                           "labels": probs[:GRID].argmax(1), "sure": probs[:GRID].max(1)}}
+                                  "grid": {"codes": z[:GRID], **grid(images, probs, range(min(GRID, n)))}}
     return out
 
 
@@ -218,15 +217,15 @@ def judge_on_non_digits(models: dict, judge, ranges: dict, image_size: int, pad:
     rng = np.random.default_rng([seed, 17])
     noise = np.zeros((n, 1, image_size, image_size), np.float32)
     noise[:, :, pad:-pad, pad:-pad] = rng.random((n, 1, image_size - 2 * pad, image_size - 2 * pad))
-    sure = lambda images: round(float((read(judge, images).max(1) >= THRESHOLD).mean()), 4)   # noqa: E731
-    shown = torch.from_numpy(noise[:SHOWN])
+    share = lambda probs: round(float((probs.max(1) >= THRESHOLD).mean()), 4)   # noqa: E731
+    noise_probs = read(judge, torch.from_numpy(noise))
     far = {}
     for m, model in models.items():
         ends = np.abs(ranges[m]).max(1)                                      # (D,)
         z = FAR * ends * rng.choice([-1.0, 1.0], (n, len(ends)))
-        far[m] = sure(decode(model, z))
-    return {"noise": sure(torch.from_numpy(noise)), "far": far, "images": n, "far_factor": FAR,
-            "grid": grid(shown, read(judge, shown), range(len(shown)))}
+        far[m] = share(read(judge, decode(model, z)))
+    return {"noise": share(noise_probs), "far": far, "images": n, "far_factor": FAR,
+            "grid": grid(torch.from_numpy(noise), noise_probs, range(min(SHOWN, n)))}
 
 
 def within(values: np.ndarray, codes: np.ndarray) -> list[float]:
