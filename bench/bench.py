@@ -224,8 +224,9 @@ def wire_bytes(response) -> int:
 
 
 def scroll_through(page) -> None:
-    """Reads the page to the end, as a reader scrolling, and waits for the network to settle."""
-    for y in range(0, page.evaluate("document.documentElement.scrollHeight"), 600):
+    """Reads the page to the end, a screen at a time, and waits for the network to settle (each
+    figure starts 2,600 px before it comes into view: js/main.js, NEAR)."""
+    for y in range(0, page.evaluate("document.documentElement.scrollHeight"), 900):
         page.evaluate(f"window.scrollTo(0, {y})")
         page.wait_for_timeout(60)
     page.wait_for_load_state("networkidle")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,14 +20,16 @@ from training.models import Autoencoder
 
 PARTS = [f"{m}-{p}" for m in MODELS for p in ("encoder", "decoder")] + ["judge"]
 TOLERANCE = 1e-4
+# the tests that import TensorFlow (for the converter) run in one worker, which imports it once (7 s)
+TENSORFLOW = pytest.mark.xdist_group("tensorflow")
 
 
-def tfjs_predict(model_dir, x: np.ndarray) -> np.ndarray:
-    """Outputs of the TF.js model in `model_dir` for the batch `x`, computed by TF.js in Node."""
-    proc = subprocess.run(["node", str(REPO / "tests" / "tfjs_predict.mjs"), str(model_dir)],
-                          input=json.dumps(x.tolist()), capture_output=True, text=True, cwd=REPO)
-    assert proc.returncode == 0, f"tfjs_predict failed on {model_dir}:\n{proc.stderr[-2000:]}"
-    return np.array(json.loads(proc.stdout), dtype=np.float64)
+def tfjs_predict(batches: dict) -> dict[Path, np.ndarray]:
+    """Outputs of the TF.js models, computed by TF.js in Node: {model_dir: batch} in, {model_dir: outputs} out."""
+    proc = subprocess.run(["node", str(REPO / "tests" / "tfjs_predict.mjs")], capture_output=True, text=True, cwd=REPO,
+                          input=json.dumps({str(d): x.tolist() for d, x in batches.items()}))
+    assert proc.returncode == 0, f"tfjs_predict failed on {list(batches)}:\n{proc.stderr[-2000:]}"
+    return {Path(d): np.array(y, dtype=np.float64) for d, y in json.loads(proc.stdout).items()}
 
 
 def latents(n: int = 16, seed: int = 0) -> np.ndarray:
@@ -42,24 +45,23 @@ def max_diffs(folder, models: dict, judge, images: np.ndarray, codes: np.ndarray
     """Max abs difference TF.js vs PyTorch for each model in `folder`. `images` are
     (N, 1, 32, 32) as PyTorch takes them; TF.js gets them as NHWC. The VAE's encoder gives
     its mean, then its log-variance."""
-    diffs = {}
-    x = torch.from_numpy(images)
+    x, nhwc, want = torch.from_numpy(images), images.transpose(0, 2, 3, 1), {}
     for name, model in models.items():
         model = model.cpu().eval()
         mu, logvar = model.encode(x)
-        want = (mu if logvar is None else torch.cat([mu, logvar], 1)).numpy()
-        got = tfjs_predict(folder / f"{name}-encoder", images.transpose(0, 2, 3, 1))
-        assert got.shape == (len(images), LATENT_DIM * (1 if logvar is None else 2))
-        diffs[f"{name}-encoder"] = float(np.abs(got - want).max())
-        want = model.decode(torch.from_numpy(codes)).numpy().transpose(0, 2, 3, 1)
-        got = tfjs_predict(folder / f"{name}-decoder", codes)
-        assert got.shape == (len(codes), IMAGE_SIZE, IMAGE_SIZE, 1)
-        assert got.min() >= 0 and got.max() <= 1
-        diffs[f"{name}-decoder"] = float(np.abs(got - want).max())
-    want = torch.softmax(judge.eval()(x), 1).numpy()
-    got = tfjs_predict(folder / "judge", images.transpose(0, 2, 3, 1))
-    assert got.shape == (len(images), 10) and np.allclose(got.sum(1), 1, atol=1e-5)
-    diffs["judge"] = float(np.abs(got - want).max())
+        want[f"{name}-encoder"] = (nhwc, (mu if logvar is None else torch.cat([mu, logvar], 1)).numpy())
+        want[f"{name}-decoder"] = (codes, model.decode(torch.from_numpy(codes)).numpy().transpose(0, 2, 3, 1))
+    want["judge"] = (nhwc, torch.softmax(judge.eval()(x), 1).numpy())
+    got = tfjs_predict({folder / part: given for part, (given, _) in want.items()})
+    diffs = {}
+    for part, (_, expected) in want.items():
+        out = got[folder / part]
+        assert out.shape == expected.shape, (part, out.shape, expected.shape)
+        if part.endswith("decoder"):
+            assert out.min() >= 0 and out.max() <= 1
+        if part == "judge":
+            assert np.allclose(out.sum(1), 1, atol=1e-5)
+        diffs[part] = float(np.abs(out - expected).max())
     return diffs
 
 
@@ -103,6 +105,7 @@ def random_models(seed: int = 1) -> tuple[dict[str, Autoencoder], Judge]:
     return models, judge
 
 
+@TENSORFLOW
 def test_export_of_random_weights_matches_pytorch(tmp_path):
     from training.export_tfjs import export_models
     models, judge = random_models()
@@ -113,6 +116,7 @@ def test_export_of_random_weights_matches_pytorch(tmp_path):
     assert max(diffs.values()) <= TOLERANCE, diffs
 
 
+@TENSORFLOW
 def test_uint8_rounding_mirrors_the_converter():
     """training.quantise.affine_uint8 gives exactly what TF.js decodes from the converter's uint8."""
     from tensorflowjs.quantization import quantize_weights
@@ -126,6 +130,7 @@ def test_uint8_rounding_mirrors_the_converter():
         assert len(np.unique(decoded)) <= 256
 
 
+@TENSORFLOW
 def test_export_refuses_weights_not_rounded_to_stored_precision(tmp_path):
     from training.export_tfjs import export_models
     models, judge = random_models()
@@ -135,6 +140,7 @@ def test_export_refuses_weights_not_rounded_to_stored_precision(tmp_path):
         export_models(models, judge, tmp_path)
 
 
+@TENSORFLOW
 def test_export_refuses_a_wrong_weight_copy(tmp_path, monkeypatch):
     from training import export_tfjs
     make = export_tfjs._encoder

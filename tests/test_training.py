@@ -21,6 +21,10 @@ from training.pool import train_models
 from training.train import evaluate, train
 
 
+# the tests that train in the test process run in one worker, which sets up torch's optimisers once (3 s)
+IN_PROCESS = pytest.mark.xdist_group("training")
+
+
 @pytest.mark.parametrize("variational", [False, True])
 def test_shapes(variational):
     model = Autoencoder(ModelArgs(variational=variational))
@@ -125,6 +129,7 @@ def test_one_epoch_lowers_loss_and_checkpoint_is_reused(mnist_dir, tmp_path):
                                                                third.state_dict().values()))
 
 
+@IN_PROCESS
 def test_changed_config_or_code_is_not_served_from_old_checkpoint(mnist_dir, tmp_path, monkeypatch):
     xtr, _, xte, _ = load_mnist(mnist_dir, 384, 128)
     first = tiny_config()
@@ -171,6 +176,7 @@ def test_unreadable_or_non_finite_checkpoint_is_reported_and_retrained(mnist_dir
     assert trained and load_checkpoint(path, cfg) is not None
 
 
+@IN_PROCESS
 def test_diverging_training_stops_with_one_line_and_no_checkpoint(mnist_dir, tmp_path):
     cfg = tiny_config(lr=100.0, beta=1000.0)
     xtr, _, xte, _ = load_mnist(mnist_dir, 384, 128)
@@ -182,6 +188,7 @@ def test_diverging_training_stops_with_one_line_and_no_checkpoint(mnist_dir, tmp
     assert not list(tmp_path.iterdir())                          # no checkpoint, no temp file
 
 
+@IN_PROCESS
 def test_the_recipe_keeps_a_short_2d_vae_from_collapsing(mnist_dir):
     """A 2-D VAE trained briefly loses its rate (KL -> 0: the decoder ignores the code) unless
     the decoder starts from the mean digit, as the recipe has it."""
@@ -195,6 +202,7 @@ def test_the_recipe_keeps_a_short_2d_vae_from_collapsing(mnist_dir):
     assert rates[True] > 1.0, rates           # the recipe keeps a rate
 
 
+@IN_PROCESS
 def test_training_is_reproducible(mnist_dir):
     xtr, _, xte, _ = load_mnist(mnist_dir, 256, 64)
     runs = [train(tiny_config(), xtr, xte, torch.device("cpu"), progress=False)[1] for _ in range(2)]

@@ -148,13 +148,13 @@ def test_read_only_data_folder_is_fine(tiny_build, tmp_path, mnist_dir):
     """The build only reads the data folder: mounted read-only, MNIST is read from it and the
     site published."""
     needs_namespace()
-    ckpt, cache = warm_copy(tiny_build, tmp_path, drop="betas")   # so MNIST is read again (the cheapest stage)
+    ckpt, cache = warm_copy(tiny_build, tmp_path, drop="figure-dice")   # so MNIST is read again (a stage made in no time)
     data = tmp_path / "data"
     data.mkdir()
     proc = build_read_only(mnist_dir, data, tmp_path, "--data-dir", data, "--out", tmp_path / "out",
                            "--ckpt-dir", ckpt, "--cache-dir", cache, *TINY)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert f"loading MNIST from {data}" in proc.stderr and "betas: made" in proc.stderr
+    assert f"loading MNIST from {data}" in proc.stderr and "figure-dice: made" in proc.stderr
     assert (tmp_path / "out" / "index.html").is_file()
 
 

@@ -10,6 +10,8 @@ reader's, and its first steps' losses are what the Node test matches TF.js again
 """
 from __future__ import annotations
 
+from training.config import SWEEP_BETAS
+
 # numpy is imported inside the functions that compute: rendering the page needs only
 # `context`, and a template-only rebuild should not wait for numpy
 
@@ -17,8 +19,9 @@ N_TRAIN = 2000          # training digits the page trains on (class-balanced: 20
 N_DOTS = 500            # test digits whose codes the page draws
 HIDDEN, LATENT = 128, 2
 BATCH, LR, EPOCHS = 50, 2e-3, 20
-BETAS = (0, 0.25, 1, 4)
 BETA = 1                # the β the page starts with
+# the reader's choices of β: every β whose VAE the explorer can swap in (the sweep's), and 0, no KL term at all
+BETAS = tuple(sorted({0, BETA, *SWEEP_BETAS}))
 DRAWS = 100             # N(0, I) codes decoded and judged per epoch (the judge is most of this figure's build time)
 PARITY_STEPS = 5        # steps of each model whose losses the Node test compares
 FILE = "data/train-digits.bin"
