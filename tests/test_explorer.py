@@ -444,6 +444,24 @@ def test_phone_width_keeps_values_and_a_large_decoded_image(page, server, nets):
         lo, hi = (float(slider(page, i).get_attribute(a)) for a in ("aria-valuemin", "aria-valuemax"))
         assert where(i) == pytest.approx((z[i] - lo) / (hi - lo), abs=0.01)
     assert_decoded(page, nets["vae"])
+    # each point's value is written where no tick label is, inside the plot, wherever the points are
+    clash = root.evaluate("""async r => {
+      const box = e => e.getBoundingClientRect(), plot = box(r.querySelector('svg.ex-plot'));
+      const meets = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+      const ranges = [...r.querySelectorAll('.ex-handle [role=slider]')].map(h => [+h.ariaValueMin, +h.ariaValueMax]);
+      const out = [];
+      for (let k = 1; k < 40; k++) {                       // the points at 39 heights up their axes
+        latentExplorer.state.setLatent(ranges.map(([lo, hi]) => lo + (hi - lo) * k / 40));
+        await new Promise(requestAnimationFrame);
+        const ticks = [...r.querySelectorAll('svg.ex-plot .tick text')].map(box);
+        [...r.querySelectorAll('.ex-handle text')].map(box).forEach((v, i) => {
+          if (v.left < plot.left || v.right > plot.right) out.push(`value ${i + 1} outside the plot at ${k}/40`);
+          if (ticks.some(t => meets(v, t))) out.push(`value ${i + 1} over a tick label at ${k}/40`);
+        });
+      }
+      return out;
+    }""")
+    assert not clash, clash
     no_errors(page)
 
 

@@ -13,7 +13,7 @@ import { createInterpolation } from './interp.js';
 
 const DEFAULTS = {
   height: [260, 380],                            // plot height in px: least, most
-  margin: { top: 40, right: 12, bottom: 16, left: 12 },
+  margin: { top: 40, right: 46, bottom: 16, left: 12 },   // right: room for the last axis's value
   step: 0.01,                                    // arrow-key step, as a fraction of an axis
   bigStep: 0.1,                                  // PageUp/PageDown step
   settle: 350,                                   // ms without change before the judge reads
@@ -294,8 +294,7 @@ export function createExplorer(root, app, options = {}) {
     h.select('circle[role]')
       .attr('aria-valuemin', i => a[i].range[0]).attr('aria-valuemax', i => a[i].range[1])
       .attr('aria-valuenow', i => String(z[i])).attr('aria-valuetext', i => fmt(z[i]));
-    h.select('text').text(i => fmt(z[i]))                   // the last axis labels to its left
-      .attr('x', i => (i < DIM - 1 ? 8 : -8)).attr('text-anchor', i => (i < DIM - 1 ? 'start' : 'end'));
+    h.select('text').text(i => fmt(z[i])).attr('x', 8);  // right of the point: the axis's tick labels are on its left
   }
 
   // Dragging axis i's black point: grabbed on the point (no jump) or anywhere on the axis.
