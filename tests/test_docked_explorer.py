@@ -95,6 +95,41 @@ def test_one_column_on_phones_and_on_paper(page, server):
     no_errors(page)
 
 
+def test_show_me_from_far_below_lands_on_the_explorer_and_offers_the_way_back(browser, server):
+    """A phone reader who arrived by a link to a section far below the explorer: "Show me" still
+    brings the explorer's decoded images and axes into view although what lies above it grows on
+    the way there (figures that start as they come near), and a "Back to the step" button returns
+    to the step, focused."""
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server + "#beyond")
+    step = page.get_by_role("button", name=re.compile(r"^Show me\W+leave the grey$"))
+    step.scroll_into_view_if_needed()
+    # on the way, something above the explorer grows, as a figure does that starts as it comes near
+    page.evaluate("""() => { const grows = document.createElement('div');
+      document.getElementById('fig-explorer').before(grows);
+      setTimeout(() => { grows.style.height = '900px'; }, 250); }""")
+    step.click()
+    where, still = None, 0
+    for _ in range(100):                         # until the page has stopped moving for half a second
+        page.wait_for_timeout(100)
+        now = page.evaluate("[scrollY, document.getElementById('fig-explorer').getBoundingClientRect().top]")
+        still, where = (still + 1 if now == where else 0), now
+        if still == 5:
+            break
+    assert page.evaluate(IN_VIEW), (box(page, "#explorer .ex-decoded"), box(page, "#explorer .ex-plot"))
+    back = page.get_by_role("button", name="Back to the step: leave the grey")
+    expect(back).to_be_visible()
+    back.click()
+    expect(step).to_be_in_viewport(timeout=5_000)
+    expect(step).to_be_focused()
+    expect(back).to_be_hidden()
+    context.close()
+    assert not errors, errors
+
+
 def test_the_reconstructions_sit_next_to_the_decoded_images(page, server, nets, data):
     """1280x900: the selected input and each model's reconstruction of it (its decoder on the
     input's own code) are in the same screen as the explorer's decoded images."""

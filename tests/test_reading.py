@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 import html5lib
 from playwright.sync_api import expect
 
@@ -71,6 +73,10 @@ def test_both_models_are_in_hand_on_the_first_screen(page, server, site):
         assert box["y"] + box["height"] <= 900, box     # the opening figure's images are on the first screen
     readings = page.locator(".pair-reading")
     expect(readings.first).not_to_be_empty(timeout=30_000)
+    first.focus()                                   # by keyboard, a press moves a hundredth of the axis
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    assert float(first.input_value()) == pytest.approx(5 * float(first.get_attribute("max")) / 50)
     page.get_by_role("button", name="Roll 100", exact=True).click()
     tally = page.locator("#pair").get_by_role("status")
     expect(tally).to_contain_text("of 100", timeout=30_000)

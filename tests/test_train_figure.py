@@ -59,6 +59,9 @@ def test_train_pause_reset_and_beta(page, server):
     assert fig.locator("[data-view]").get_attribute("data-tensors") == tensors, "the worker's tensors grew"
 
     pause.click()
+    # an epoch under way when Pause is pressed runs to its end, and the status says so meanwhile
+    assert fig.locator("[data-view]").evaluate(
+        "el => el.dataset.busy === 'false' || /^finishing epoch \\d+ before pausing/.test(el.querySelector('[role=status]').textContent)")
     fig.get_by_role("button", name="Train").wait_for()
     page.wait_for_function("el => el.dataset.busy === 'false'", arg=fig.locator("[data-view]").element_handle())
     stopped = losses(fig)[0]

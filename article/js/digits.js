@@ -44,3 +44,8 @@ export function crossEntropy(target, probs, imageSize, mnistSize) {
 export function gauss(random = Math.random) {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
+
+/** A digit with its indefinite article, as the judge's readings put it: "a 7", "an 8". */
+export function aDigit(digit) {
+  return `${digit === 8 ? 'an' : 'a'} ${digit}`;
+}

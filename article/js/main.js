@@ -214,6 +214,33 @@ function linkUrl(app) {
   addEventListener('popstate', apply);
 }
 
+/**
+ * Scrolls `target()` (the element to show) smoothly to the top of the screen and keeps it there.
+ * On the way, what lies above it may change height (a figure that starts as it comes near view, a
+ * section laid out only then: style.css) and move it; so once nothing has moved for a fifth of a
+ * second, the target is put in its place again, at once, until it stays (at most ten times). The
+ * reader's own scrolling, touch or key ends this.
+ */
+function scrollToStay(target) {
+  target().scrollIntoView({ behavior: 'smooth', block: 'start' });
+  let last = '', still = 0, tries = 0, stopped = false;
+  const inputs = ['wheel', 'touchstart', 'pointerdown', 'keydown'];
+  const stop = () => { stopped = true; inputs.forEach(type => removeEventListener(type, stop, true)); };
+  inputs.forEach(type => addEventListener(type, stop, { capture: true, passive: true }));
+  const watch = () => {
+    if (stopped) return;
+    const el = target(), now = `${scrollY} ${el.getBoundingClientRect().top}`;   // the scrolling, and what moves it
+    still = now === last ? still + 1 : 0;
+    last = now;
+    if (still < 12) return requestAnimationFrame(watch);
+    const before = el.getBoundingClientRect().top;
+    el.scrollIntoView({ block: 'start' });
+    if (el.getBoundingClientRect().top !== before && ++tries < 10) return requestAnimationFrame(watch);
+    stop();
+  };
+  requestAnimationFrame(watch);
+}
+
 /** Resolves with the explorer's root once it has drawn its first decode. */
 function explorerReady() {
   const root = document.getElementById('explorer');
@@ -253,10 +280,38 @@ function showMe(app) {
       const inView = box && getComputedStyle(figure).position === 'sticky' && box.top >= 0 && box.bottom <= innerHeight;
       if (!figure || inView) return;
       // taller than the screen (one column, on a phone): its decoded images and axes, not its inputs
-      const part = figure.offsetHeight > innerHeight ? figure.querySelector('.ex-front') : null;
-      (part ?? figure).scrollIntoView({ behavior: 'smooth', block: 'start' });
+      // (asked again on the way: a figure far away starts, and grows, as it comes near)
+      scrollToStay(() => (figure.offsetHeight > innerHeight && figure.querySelector('.ex-front')) || figure);
+      offerWayBack(button);
     });
   }
+}
+
+/**
+ * After a "Show me" that scrolled away from its step, a button at the foot of the screen takes the
+ * reader back to that step (and its button, focused), so that working through the steps on a phone
+ * is not several screens of scrolling each way. It goes once the step is in view again.
+ */
+let stepSeen = null;                             // watches the step last left by a "Show me"
+function offerWayBack(step) {
+  const back = document.querySelector('.back-to-step') ?? document.body.appendChild(Object.assign(
+    document.createElement('button'), { type: 'button', className: 'back-to-step', hidden: true }));
+  const name = step.querySelector('.visually-hidden')?.textContent.replace(/^:\s*/, '') ?? '';
+  const arrow = Object.assign(document.createElement('span'), { textContent: '\u2193 ', ariaHidden: 'true' });
+  back.replaceChildren(arrow, `Back to the step${name ? `: ${name}` : ''}`);
+  back.onclick = () => {
+    back.hidden = true;
+    step.scrollIntoView({ behavior: 'smooth', block: 'center' });
+    step.focus({ preventScroll: true });
+  };
+  stepSeen?.disconnect();
+  let away = false;                              // shown once the step has left the screen
+  stepSeen = new IntersectionObserver(([entry]) => {
+    if (!entry.isIntersecting) away = true;
+    back.hidden = entry.isIntersecting || !away;
+    if (entry.isIntersecting && away) stepSeen.disconnect();
+  });
+  stepSeen.observe(step);
 }
 
 // A section laid out without a box of its own (display: contents, as in the explorer's dock on

@@ -7,7 +7,7 @@
 // of its own beyond its layout and that other code: it draws the shared state (state.js)
 // and changes it through its setters. Needs the globals `tf` and `d3`.
 import { classify, decode, encode } from './models.js';
-import { gauss, paint } from './digits.js';
+import { aDigit, gauss, paint } from './digits.js';
 import { createDrawpad } from './drawpad.js';
 import { createInterpolation } from './interp.js';
 
@@ -416,6 +416,9 @@ export function createExplorer(root, app, options = {}) {
     const why = { dice: 'the same dice as the front model', swap: 'the code it had in front',
       walk: 'the same walk between the same inputs', input: `its own code of ${behind.name}`,
       read: `its encoder’s reading of the ${label(state.model)}’s image` }[behind.how];
+    const what = { dice: 'the same dice', swap: 'the code it had in front', walk: 'the same walk',
+      input: 'its own code of the same input' }[behind.how] ?? 'its own code of the same picture';
+    $('.ex-other-caption').innerHTML = `The <b>${label(m)}</b>’s decoder on ${what}`;
     $('.ex-other-code').textContent = shown ? `Code ${shown.z.map(fmt).join(', ')}: ${why}.` : '';
   }
 
@@ -451,9 +454,8 @@ export function createExplorer(root, app, options = {}) {
     const probs = classify(judge, pixels);
     const best = d3.maxIndex(probs), sure = probs[best];
     const ok = sure >= data.judge.threshold;
-    const article = best === 8 ? 'an' : 'a';
-    return { best, ok, text: ok ? `reads ${article} ${best} (${d3.format('.0%')(sure)} sure)`
-      : `is not sure what this is (${article} ${best} at best, ${d3.format('.0%')(sure)})` };
+    return { best, ok, text: ok ? `reads ${aDigit(best)} (${d3.format('.0%')(sure)} sure)`
+      : `is not sure what this is (${aDigit(best)} at best, ${d3.format('.0%')(sure)})` };
   };
 
   function readDecoded() {
@@ -531,14 +533,13 @@ export function createExplorer(root, app, options = {}) {
     $('.ex-front .ex-caption').innerHTML = `What the <b>${label(state.model)}</b>’s decoder makes of the black line`;
     const m = second();
     otherCanvas.setAttribute('aria-label', `${label(m)} decoded image (other model)`);
-    $('.ex-other-caption').innerHTML = `The <b>${label(m)}</b>’s decoder on its own code of the same picture`;
     renderRecons();
     if (behindShown && behindShown.model !== m) {
       behindShown = null;
       otherCanvas.getContext('2d').clearRect(0, 0, SIZE, SIZE);
       $('.ex-other-verdict').textContent = '';
-      renderOther();
     }
+    renderOther();                                 // its caption names the new model
     layout();
   }
 

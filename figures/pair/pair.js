@@ -4,7 +4,7 @@
 // keeps a tally per model of those the judge recognises. Codes are clipped to each model's
 // axis ranges, as the build's own dice are.
 import { classify, decode } from './models.js';
-import { gauss, paint } from './digits.js';
+import { aDigit, gauss, paint } from './digits.js';
 
 /**
  * Brings the figure's markup (figure.j2: the sliders, buttons and canvases are in the page
@@ -48,7 +48,7 @@ export default function createPair(root, app) {
     models.forEach((m, k) => {
       const r = reading(classify(judge, images[k]));
       root.querySelector(`[data-model="${m.name}"] .pair-reading`).textContent = r.ok
-        ? `the judge reads a ${r.digit} (${(100 * r.sure).toFixed(0)}\u202f% sure)`
+        ? `the judge reads ${aDigit(r.digit)} (${(100 * r.sure).toFixed(0)}\u202f% sure)`
         : `no digit the judge is sure of (at most ${(100 * r.sure).toFixed(0)}\u202f%)`;
     });
   }

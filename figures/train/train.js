@@ -205,6 +205,9 @@ export function createTrain(root, app) {
   run.addEventListener('click', async () => {
     running = !running;
     run.textContent = running ? 'Pause' : 'Train';
+    // an epoch under way runs to its end (the build's curves are per epoch): say so, so that its
+    // arrival after Pause does not look like a Pause that failed
+    if (!running && busy && worker) status.textContent = `finishing epoch ${(last.ae?.epoch ?? 0) + 1} before pausing…`;
     if (running) {
       if (!await start().then(() => true, () => false)) return;   // fail() has said why
       if (running && !busy) epoch();

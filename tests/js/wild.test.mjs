@@ -4,6 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { SITE, siteData } from './setup.mjs';
 import { createState, fromHash, hasState, restore } from '../../article/js/state.js';
+import { aDigit } from '../../article/js/digits.js';
 
 const data = () => ({ ...siteData(), palette: { inputs: ['#111', '#222', '#333'] } });
 
@@ -36,4 +37,8 @@ test('the VAE last shown is the one the beta control shows', { skip: !SITE }, ()
   state.setModel('ae');
   assert.equal(state.model, 'ae');
   assert.equal(state.vae, 'vae-x');
+});
+
+test('the judge\'s readings give each digit its article: "an 8", "a 7"', () => {
+  assert.deepEqual([0, 1, 7, 8, 9].map(aDigit), ['a 0', 'a 1', 'a 7', 'an 8', 'a 9']);
 });
