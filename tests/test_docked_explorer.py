@@ -122,6 +122,10 @@ def test_show_me_from_far_below_lands_on_the_explorer_and_offers_the_way_back(br
     assert page.evaluate(IN_VIEW), (box(page, "#explorer .ex-decoded"), box(page, "#explorer .ex-plot"))
     back = page.get_by_role("button", name="Back to the step: leave the grey")
     expect(back).to_be_visible()
+    page.evaluate("scrollTo(0, 0)")                 # offered only while the explorer is on the screen
+    expect(back).to_be_hidden()
+    page.evaluate("document.querySelector('#explorer .ex-front').scrollIntoView()")
+    expect(back).to_be_visible()
     back.click()
     expect(step).to_be_in_viewport(timeout=5_000)
     expect(step).to_be_focused()

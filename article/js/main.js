@@ -282,7 +282,7 @@ function showMe(app) {
       // taller than the screen (one column, on a phone): its decoded images and axes, not its inputs
       // (asked again on the way: a figure far away starts, and grows, as it comes near)
       scrollToStay(() => (figure.offsetHeight > innerHeight && figure.querySelector('.ex-front')) || figure);
-      offerWayBack(button);
+      offerWayBack(button, figure);
     });
   }
 }
@@ -290,10 +290,11 @@ function showMe(app) {
 /**
  * After a "Show me" that scrolled away from its step, a button at the foot of the screen takes the
  * reader back to that step (and its button, focused), so that working through the steps on a phone
- * is not several screens of scrolling each way. It goes once the step is in view again.
+ * is not several screens of scrolling each way. It shows while the explorer is on the screen and
+ * the step is not, and goes for good once the step is in view again.
  */
-let stepSeen = null;                             // watches the step last left by a "Show me"
-function offerWayBack(step) {
+let stepSeen = null;                             // watches the step last left by a "Show me", and the explorer
+function offerWayBack(step, figure) {
   const back = document.querySelector('.back-to-step') ?? document.body.appendChild(Object.assign(
     document.createElement('button'), { type: 'button', className: 'back-to-step', hidden: true }));
   const name = step.querySelector('.visually-hidden')?.textContent.replace(/^:\s*/, '') ?? '';
@@ -305,13 +306,16 @@ function offerWayBack(step) {
     step.focus({ preventScroll: true });
   };
   stepSeen?.disconnect();
-  let away = false;                              // shown once the step has left the screen
-  stepSeen = new IntersectionObserver(([entry]) => {
-    if (!entry.isIntersecting) away = true;
-    back.hidden = entry.isIntersecting || !away;
-    if (entry.isIntersecting && away) stepSeen.disconnect();
+  const seen = new Map();
+  let away = false;                              // once the step has left the screen
+  stepSeen = new IntersectionObserver(entries => {
+    for (const entry of entries) seen.set(entry.target, entry.isIntersecting);
+    away ||= !seen.get(step);
+    back.hidden = !away || seen.get(step) || !seen.get(figure);
+    if (away && seen.get(step)) stepSeen.disconnect();
   });
   stepSeen.observe(step);
+  stepSeen.observe(figure);
 }
 
 // A section laid out without a box of its own (display: contents, as in the explorer's dock on
