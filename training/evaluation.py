@@ -176,7 +176,7 @@ def edges(model, judge, test_codes: np.ndarray, ranges: np.ndarray, seed: int = 
     # shown: code j pushed at the j-th (axis, end), codes and ends taken in turn
     shown = [(j % len(pushed)) * len(z) + j for j in range(min(SHOWN, len(z)))]
     return {"inside": round(float(inside.mean()), 4), "edge": round(float((probs.max(1) >= THRESHOLD).mean()), 4),
-            "codes": len(z), "grid": grid(images, probs, shown)}
+            "codes": len(z), "pushed": len(images), "grid": grid(images, probs, shown)}
 
 
 def midpoints(model, judge, test_codes: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict:

@@ -229,13 +229,12 @@ function scrollToStay(target) {
   inputs.forEach(type => addEventListener(type, stop, { capture: true, passive: true }));
   const watch = () => {
     if (stopped) return;
-    const el = target(), now = `${scrollY} ${el.getBoundingClientRect().top}`;   // the scrolling, and what moves it
+    const el = target(), top = el.getBoundingClientRect().top, now = `${scrollY} ${top}`;   // the scrolling, and what moves it
     still = now === last ? still + 1 : 0;
     last = now;
     if (still < 12) return requestAnimationFrame(watch);
-    const before = el.getBoundingClientRect().top;
     el.scrollIntoView({ block: 'start' });
-    if (el.getBoundingClientRect().top !== before && ++tries < 10) return requestAnimationFrame(watch);
+    if (el.getBoundingClientRect().top !== top && ++tries < 10) return requestAnimationFrame(watch);
     stop();
   };
   requestAnimationFrame(watch);

@@ -413,11 +413,14 @@ export function createExplorer(root, app, options = {}) {
     o.dataset.model = m;
     o.dataset.how = behind.how;
     o.dataset.z = shown ? shown.z.join(',') : '';
-    const why = { dice: 'the same dice as the front model', swap: 'the code it had in front',
-      walk: 'the same walk between the same inputs', input: `its own code of ${behind.name}`,
-      read: `its encoder’s reading of the ${label(state.model)}’s image` }[behind.how];
-    const what = { dice: 'the same dice', swap: 'the code it had in front', walk: 'the same walk',
-      input: 'its own code of the same input' }[behind.how] ?? 'its own code of the same picture';
+    // what it decodes: in its caption, and in full beside its code
+    const [what, why] = {
+      dice: ['the same dice', 'the same dice as the front model'],
+      swap: ['the code it had in front', 'the code it had in front'],
+      walk: ['the same walk', 'the same walk between the same inputs'],
+      input: ['its own code of the same input', `its own code of ${behind.name}`],
+      read: ['its own code of the same picture', `its encoder’s reading of the ${label(state.model)}’s image`],
+    }[behind.how];
     $('.ex-other-caption').innerHTML = `The <b>${label(m)}</b>’s decoder on ${what}`;
     $('.ex-other-code').textContent = shown ? `Code ${shown.z.map(fmt).join(', ')}: ${why}.` : '';
   }

@@ -31,9 +31,7 @@ def context(page: dict, stored: dict) -> list[dict]:
         for m in MODELS:
             grid = stored["verdicts"][f"{kind}-{m}"]
             measured = page["metrics"][kind][m]
-            # each of the pushed codes at both ends of every axis; each pair of digits once
-            count = measured["codes"] * 2 * page["data"]["latent_dim"] if kind == "edges" else measured["pairs"]
-            share = measured["edge" if kind == "edges" else "recognisable"]
+            share, count = (measured["edge"], measured["pushed"]) if kind == "edges" else (measured["recognisable"], measured["pairs"])
             out.append(panel(kind, m, share, count, f"{kind}-{m}", grid, threshold))
     fooled = page["metrics"]["judge_fooled"]
     out.append(panel("noise", None, fooled["noise"], fooled["images"], "noise", stored["verdicts"]["noise"], threshold))
