@@ -116,6 +116,11 @@ def test_terms_of_art_have_a_footnote_where_they_first_appear(page, server, doc)
     assert " ".join(tip.inner_text().split()) == entry_text(page, mark)
     page.keyboard.press("Escape")
     tip.wait_for(state="hidden")
+    step = 3 * mark.bounding_box()["height"]
+    for dy in (step, -step):                      # the page moves under the still pointer and back
+        page.mouse.wheel(0, dy)
+        page.wait_for_timeout(250)
+    assert not tip.is_visible()                   # Escape holds until the pointer itself moves
     mark.focus()
     tip.wait_for(state="visible")
     back = page.locator("#note-1 a.footnote-back")

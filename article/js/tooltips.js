@@ -1,6 +1,7 @@
 // Citations and footnote marks show the entry that describes them (their aria-describedby:
 // a reference in the list, a note's text) in a popup with role tooltip, when the pointer
-// rests on them and when they get keyboard focus. Escape hides it; the pointer may move onto
+// rests on them and when they get keyboard focus. Escape hides it until the pointer moves
+// (the page shifting under a still pointer does not bring it back); the pointer may move onto
 // the popup without closing it. Without this module the links still lead to the entries.
 const TRIGGERS = 'a.citation[aria-describedby], a.footnote-ref[aria-describedby]';
 const GAP = 6;              // px between the link and the popup
@@ -14,6 +15,7 @@ tip.hidden = true;
 (document.querySelector('main') ?? document.body).append(tip);
 
 let owner = null, timer = 0;
+let pointer = { x: NaN, y: NaN }, muted = null;    // where the pointer was when Escape hid the popup
 
 function show(link) {
   clearTimeout(timer);
@@ -48,9 +50,13 @@ function place(link) {
 
 const triggerOf = target => (target instanceof Element ? target.closest(TRIGGERS) : null);
 
+document.addEventListener('mousemove', event => { pointer = { x: event.clientX, y: event.clientY }; },
+  { passive: true });
 document.addEventListener('mouseover', event => {
+  pointer = { x: event.clientX, y: event.clientY };
   const link = triggerOf(event.target);
-  if (link) show(link);
+  if (muted && (muted.x !== pointer.x || muted.y !== pointer.y)) muted = null;
+  if (link && !muted) show(link);
   else if (tip.contains(event.target)) clearTimeout(timer);
 });
 document.addEventListener('mouseout', event => {
@@ -62,6 +68,7 @@ document.addEventListener('mouseout', event => {
 });
 document.addEventListener('focusin', event => {
   const link = triggerOf(event.target);
+  muted = null;
   if (link) show(link);
   else if (owner) hide();
 });
@@ -69,6 +76,9 @@ document.addEventListener('focusout', event => {
   if (event.target === owner) hide();
 });
 document.addEventListener('keydown', event => {
-  if (event.key === 'Escape' && !tip.hidden) hide();
+  if (event.key === 'Escape' && !tip.hidden) {
+    if (owner !== document.activeElement) muted = pointer;
+    hide();
+  }
 });
 window.addEventListener('resize', () => owner && place(owner));
