@@ -77,6 +77,12 @@ def configs(args) -> tuple[dict[str, TrainConfig | JudgeConfig], list[str], list
     return {**main, "judge": JudgeConfig(**data), **{c.name: c for c in sweep}, **seeds}, [c.name for c in sweep], list(seeds)
 
 
+@functools.lru_cache(maxsize=None)
+def checkpoint_file(cfg: TrainConfig | JudgeConfig) -> str:
+    """The name of `cfg`'s checkpoint (it hashes the training code: worth computing once)."""
+    return cfg.checkpoint_name()
+
+
 def variants(cfgs: dict, sweep: list[str]) -> list[str]:
     """The sweep's VAEs that differ from the main one only in beta: the explorer can swap
     them in (the 'betas' stage converts them)."""
@@ -127,7 +133,7 @@ def build(args, check=lambda: None) -> dict:
               "betas_computed": False}
     cfgs, sweep, seeds = configs(args)
     betas = variants(cfgs, sweep)
-    ckpts = {n: Path(args.ckpt_dir) / c.checkpoint_name() for n, c in cfgs.items()}
+    ckpts = {n: Path(args.ckpt_dir) / checkpoint_file(c) for n, c in cfgs.items()}
     keys = None
     if not args.retrain and all(p.is_file() for p in ckpts.values()):
         keys = stage_keys([*sweep, *seeds], betas, ckpts, args.seed, cache.folder)
@@ -384,7 +390,7 @@ def check_writable(args, out: Path) -> None:
               (cache, f"the cache folder {cache.absolute()}", "make it writable, or pass --cache-dir a writable folder")]
     if out.is_dir():
         places.append((out, f"--out {out}", "make it writable, or choose another --out"))
-    if args.retrain or not all((ckpt / c.checkpoint_name()).is_file() for c in cfgs.values()):
+    if args.retrain or not all((ckpt / checkpoint_file(c)).is_file() for c in cfgs.values()):
         places.append((ckpt, f"the checkpoint folder {ckpt.absolute()}",
                        "make it writable, or pass --ckpt-dir a writable folder"))
     if needs_download(data):

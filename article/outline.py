@@ -1,7 +1,7 @@
 """The article's figures in reading order: a figure's number is its place here.
 
 Adding a figure is one line here, its folder under figures/ (figures/__init__.py says what
-the folder holds) and one include in the prose (templates/index.html.j2).
+the folder holds) and one include in the prose of its section (templates/sections/).
 """
 from figures import Figure
 

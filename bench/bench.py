@@ -32,7 +32,7 @@ PROJECT = ["build.py", "store.py", "training", "figures", "article"]  # what a t
 TARGETS = {
     "cold_build_s": ("cold build: 16 autoencoders (the main pair with 3 seeds, the sweep) and the judge, figures, export, render (s)", "<= 600",
                      lambda v: v <= 600),
-    "rebuild_template_s": ("rebuild after a template-only change (s)", "<= 3", lambda v: v <= 3),
+    "rebuild_template_s": ("rebuild after a template-only change (s)", "<= 0.5", lambda v: v <= 0.5),
     "vae_neg_elbo_784": ("VAE test -ELBO (nats, 784 px)", "<= 123", lambda v: v <= 123),
     "vae_prior_recognisable": ("VAE prior samples the judge recognises (share)", ">= 0.70", lambda v: v >= 0.70),
     "ae_recon_bce_784": ("AE test reconstruction BCE (nats)", "< VAE's", None),
@@ -124,7 +124,8 @@ def reused_build(tmp: Path, root: Path) -> dict:
 
 
 def template_rebuilds(tmp: Path, warm: dict, data_args: list, n: int) -> tuple[list, bool]:
-    """A copy of the project whose template gets a comment, rebuilt against the warm cache."""
+    """A copy of the project whose largest template of the article (a section of its prose) gets a
+    comment, rebuilt against the warm cache."""
     proj = tmp / "project"
     proj.mkdir()
     for src in (REPO / name for name in PROJECT):
@@ -133,7 +134,7 @@ def template_rebuilds(tmp: Path, warm: dict, data_args: list, n: int) -> tuple[l
         else:
             shutil.copy(src, proj / src.name)
     (proj / "node_modules").symlink_to(REPO / "node_modules")
-    template = proj / "article" / "templates" / "index.html.j2"
+    template = max((proj / "article" / "templates").rglob("*.j2"), key=lambda p: p.stat().st_size)
     times, inner, hits = [], [], True
     for r in range(n):
         with template.open("a") as f:

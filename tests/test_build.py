@@ -133,7 +133,7 @@ def test_adding_a_figure_takes_a_folder_a_line_and_an_include(tiny_build, tmp_pa
     assert text.count('    Figure("sweep", page=True, models="sweep"),\n') == 1
     listing.write_text(text.replace('    Figure("sweep", page=True, models="sweep"),\n',
                                     '    Figure("sweep", page=True, models="sweep"),\n    Figure("answer", page=True),\n'))
-    article = project / "article" / "templates" / "index.html.j2"
+    article = project / "article" / "templates" / "sections" / "beyond.j2"
     article.write_text(article.read_text().replace('{% include "sweep/figure.j2" %}',
                                                    '{% include "sweep/figure.j2" %}\n  {% include "answer/figure.j2" %}'))
     proc = subprocess.run([sys.executable, str(project / "build.py"), *map(str, args)], capture_output=True, text=True)
@@ -141,7 +141,7 @@ def test_adding_a_figure_takes_a_folder_a_line_and_an_include(tiny_build, tmp_pa
     after = tree()
     assert {k for k in after if before.get(k) != after[k]} == {
         "figures/answer/data.py", "figures/answer/answer.js", "figures/answer/figure.j2", "article/outline.py",
-        "article/templates/index.html.j2"}
+        "article/templates/sections/beyond.j2"}
     # the new figure's data is computed, and nothing else: every other stage comes from the cache
     assert load_json(tmp_path / "cache" / "last-build.json") == {**NOTHING_DONE, "loaded_models": True,
                                                                  "figures_computed": ["answer"]}
