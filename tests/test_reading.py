@@ -107,6 +107,8 @@ def test_show_me_buttons_set_the_explorer_and_bring_it_into_view(page, server, s
     page.wait_for_selector("#explorer[data-ready='true']", state="attached", timeout=30_000)
     buttons = page.get_by_role("button", name=re.compile(r"^Show me"))
     assert buttons.count() == len(invitations)
+    # each reads as its step, "Show me: roll the dice" (not "Show me : ..." nor a bare "Show me")
+    assert page.get_by_role("button", name=re.compile(r"^Show me: \w[\w ]+\w$")).count() == len(invitations)
     for k in range(buttons.count()):
         button = buttons.nth(k)
         wanted = button.get_attribute("data-state")

@@ -296,7 +296,7 @@ let stepSeen = null;                             // watches the step last left b
 function offerWayBack(step, figure) {
   const back = document.querySelector('.back-to-step') ?? document.body.appendChild(Object.assign(
     document.createElement('button'), { type: 'button', className: 'back-to-step', hidden: true }));
-  const name = step.querySelector('.visually-hidden')?.textContent.replace(/^:\s*/, '') ?? '';
+  const name = step.getAttribute('aria-label')?.replace(/^Show me:\s*/, '') ?? '';
   const arrow = Object.assign(document.createElement('span'), { textContent: '\u2193 ', ariaHidden: 'true' });
   back.replaceChildren(arrow, `Back to the step${name ? `: ${name}` : ''}`);
   back.onclick = () => {
