@@ -11,7 +11,7 @@
 // near view (`whenNear`), one per task, so that no start-up task holds the main thread for all
 // of them.
 import { createState, fromHash, hasState, restore, toHash } from './state.js';
-import { LoadError, configure, encode, fetchFile, fetchJson, initBackend, loadModel, siteUrl } from './models.js';
+import { LoadError, WASM_BINARY, configure, encode, fetchFile, fetchJson, initBackend, loadModel, siteUrl } from './models.js';
 import { fromBase64 } from './digits.js';
 import { frameLikeMnist } from './framing.js';
 
@@ -353,6 +353,23 @@ function afterPaint() {
   });
 }
 
+/**
+ * Has the browser fetch now, all at once, files that start-up asks for only later, each after
+ * the one before it has arrived and run: the WebAssembly backend's binary (asked for once TF.js
+ * has run), the figures' views (once d3 has) and the first decoder (once the backend is ready).
+ * Each becomes a <link rel="preload"> (for a view, "modulepreload") with the URL and the mode of
+ * the request it stands in for, which the browser then answers from what it fetched.
+ */
+function fetchEarly(paths) {
+  for (const path of paths) {
+    const link = document.createElement('link');
+    if (path.endsWith('.js')) link.rel = 'modulepreload';
+    else Object.assign(link, { rel: 'preload', as: 'fetch', crossOrigin: 'anonymous' });
+    link.href = siteUrl(path);
+    document.head.append(link);
+  }
+}
+
 /** Lets the browser handle input and paint between two pieces of start-up work. */
 const nextTask = () => new Promise(resolve => setTimeout(resolve, 0));
 
@@ -378,6 +395,11 @@ async function main() {
   configure({ build: BUILD });
   await afterPaint();                            // the first screen first: nothing heavy before it
   const libraries = loadLibraries();
+  const dataFetch = fetchJson('data/figure-data.json');
+  const early = dataFetch.then(data => fetchEarly([      // alongside the libraries
+    WASM_BINARY, ...new Set(roots.map(root => `js/${root.dataset.view}.js`)),
+    ...Object.keys(data.files).filter(path => path.startsWith(`models/${data.model_order[0]}-decoder/`))]));
+  early.catch(() => {});                         // a failure is reported below, where the data is needed
   const all = Promise.all(Object.values(libraries));
   const tfReady = libraries['tf-backend-wasm.min.js'] ?? all;
   if (roots.length) tfReady.then(() => initBackend(), () => {});   // compile the wasm while the rest arrives
@@ -386,7 +408,7 @@ async function main() {
     .then(m => m.default, error => () => { throw error; }));   // a view that cannot load fails in its place
   let data;
   try {
-    [data] = await Promise.all([fetchJson('data/figure-data.json'), all]);
+    [data] = await Promise.all([dataFetch, all]);
   } catch (error) {
     console.error(error);
     if (error.updated) siteUpdated(error);

@@ -8,6 +8,8 @@ let backendReady = null;
 const loading = new Map();                       // 'vae-decoder' -> Promise<LayersModel>
 let site = { build: null, files: null, base: null };
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+/** The binary the WebAssembly backend fetches in every browser that runs the page's wasm (all have SIMD). */
+export const WASM_BINARY = 'lib/tfjs-backend-wasm-simd.wasm';
 
 /**
  * Tells the loader which build the page belongs to: `build` (the id that every file URL
