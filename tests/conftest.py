@@ -19,6 +19,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # its banner needs IPython under pytest
+# one thread per PyTorch process, here and in the builds the tests start: the suite runs two
+# workers on two cores (pytest -n 2), and a second OpenMP thread waiting for work spins on the
+# core the other worker needs (a test that trains in the worker took 22 s with two threads, 7 s
+# with one)
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(REPO))
 
 from harness import CHROMIUM, CHROMIUM_ARGS, TINY, load_models, serve_site  # noqa: E402
