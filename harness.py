@@ -1,10 +1,12 @@
 """What the tests and the benchmark share: the tiny build's flags, Chromium's launch
-settings, a loopback server for a built site, axe-core's audit of a page, and the trained models of a build."""
+settings, a loopback server for a built site, axe-core's audit of a page, the trained models of a build,
+and what a refused build must look like."""
 from __future__ import annotations
 
 import contextlib
 import functools
 import http.server
+import os
 import re
 import threading
 from pathlib import Path
@@ -72,3 +74,33 @@ def load_models(ckpt_dir: Path, names=("ae", "vae")) -> dict:
         assert loaded is not None, f"{path} is not a usable checkpoint"
         out[name] = loaded[0].eval()
     return out
+
+
+# ---- a refused build: one line, at once ----
+
+# what a build imports once it sets to work: a refusal "at once" comes before any of them
+WORK_LIBRARIES = {"torch", "tensorflow", "numpy", "jinja2"}
+
+
+def imports_traced() -> dict:
+    """The environment for a build whose imports a test reads (Python lists each on stderr)."""
+    return {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+
+
+def one_error_line(proc) -> str:
+    """The single error line of a refused run (exit 2); fails on a traceback or on more lines."""
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-3000:])
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, proc.stderr[-3000:]
+    return errors[0]
+
+
+def refused_at_once(proc, seconds: float) -> None:
+    """Asserts that a build run with `imports_traced()` was refused before importing any of
+    WORK_LIBRARIES, and within 5 s. (A bound of 1 s on the time alone failed on a loaded
+    two-core machine, where Python and argparse took 1.06 s.)"""
+    imported = {row.split("|")[-1].strip() for row in proc.stderr.splitlines() if row.startswith("import time:")}
+    assert imported, "the build's imports were not traced: run it with imports_traced()"
+    assert not imported & WORK_LIBRARIES, f"imported before refusing: {sorted(imported & WORK_LIBRARIES)}"
+    assert seconds < 5, seconds
