@@ -569,6 +569,13 @@ class Interrupts:
             raise KeyboardInterrupt
 
 
+def interrupted(out: Path, signum) -> int:
+    """Says that an interrupted build published nothing; its exit status (128 + the signal)."""
+    print(f"\ninterrupted: nothing was published; the previous site in {out}, the checkpoints "
+          f"and the cache are intact", file=sys.stderr)
+    return 128 + (signum or signal.SIGINT)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     interrupts = Interrupts()
@@ -588,16 +595,20 @@ def main(argv=None) -> int:
         finally:
             if checked:
                 store.recover(out)
+    except KeyboardInterrupt:
+        return interrupted(out, interrupts.seen)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:       # a write that failed all the same (a full disk, say): what was made is
         print(f"error: {file_problem(e)}", file=sys.stderr)   # removed, what was there is kept
         return 2
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: nothing was published; the previous site in {out}, the checkpoints "
-              f"and the cache are intact", file=sys.stderr)
-        return 128 + (interrupts.seen or signal.SIGINT)
+    except Exception:
+        # an interrupt that a library turned into an error of its own: TensorFlow's extension
+        # modules, interrupted while they load, raise ImportError("initialization failed")
+        if interrupts.seen is None:
+            raise
+        return interrupted(out, interrupts.seen)
     log(f"build took {time.perf_counter() - start:.1f} s")
     if server:
         serve(server, out)
