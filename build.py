@@ -79,7 +79,8 @@ def configs(args) -> tuple[dict[str, TrainConfig | JudgeConfig], list[str], list
 
 @functools.lru_cache(maxsize=None)
 def checkpoint_file(cfg: TrainConfig | JudgeConfig) -> str:
-    """The name of `cfg`'s checkpoint (it hashes the training code: worth computing once)."""
+    """The name of `cfg`'s checkpoint. It hashes the training code, so once per build is enough;
+    the memo belongs in training/config.py, but any change there retrains every model."""
     return cfg.checkpoint_name()
 
 

@@ -396,10 +396,10 @@ async function main() {
   await afterPaint();                            // the first screen first: nothing heavy before it
   const libraries = loadLibraries();
   const dataFetch = fetchJson('data/figure-data.json');
-  const early = dataFetch.then(data => fetchEarly([      // alongside the libraries
+  dataFetch.then(data => fetchEarly([           // alongside the libraries
     WASM_BINARY, ...new Set(roots.map(root => `js/${root.dataset.view}.js`)),
-    ...Object.keys(data.files).filter(path => path.startsWith(`models/${data.model_order[0]}-decoder/`))]));
-  early.catch(() => {});                         // a failure is reported below, where the data is needed
+    ...Object.keys(data.files).filter(path => path.startsWith(`models/${data.model_order[0]}-decoder/`))]))
+    .catch(() => {});                            // a failure is reported below, where the data is needed
   const all = Promise.all(Object.values(libraries));
   const tfReady = libraries['tf-backend-wasm.min.js'] ?? all;
   if (roots.length) tfReady.then(() => initBackend(), () => {});   // compile the wasm while the rest arrives
