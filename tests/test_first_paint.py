@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from harness import near
 
 # what the first screen does not need: TF.js, d3, the wasm, the models, the figures' views
@@ -87,6 +89,24 @@ def test_text_far_below_is_rendered_only_near_view(page, server):
     page.wait_for_timeout(300)
     assert not far.evaluate(skipped), "the references stay blank in view"
     assert far.inner_text().strip()
+
+
+def test_a_figure_scrolled_to_stays_put_while_the_text_above_it_is_laid_out(page, server):
+    """On a wide screen too, the formulas of "The VAE" wait until near view; laid out then, their
+    section grows from its estimated height, which must not push away the map scrolled to below it
+    (a section not yet laid out is never the scroll anchor: style.css, js/main.js)."""
+    page.goto(server)
+    page.wait_for_load_state("load")
+    formula = page.locator("#vae .katex").first
+    skipped = "el => !el.checkVisibility({contentVisibilityAuto: true})"
+    assert formula.evaluate(skipped), "the formulas are laid out at start-up"
+    page.locator("#map").scroll_into_view_if_needed()
+    top = page.locator("#map").bounding_box()["y"]
+    page.wait_for_selector("#map[data-ready]", state="attached", timeout=30_000)
+    page.wait_for_timeout(500)
+    assert not page.locator("#vae > :last-child").evaluate(skipped), "the section above was not laid out"
+    assert page.locator("#map").bounding_box()["y"] == pytest.approx(top, abs=2)
+    assert page.errors == []
 
 
 def test_the_first_paint_waits_for_two_stylesheets_only(site):

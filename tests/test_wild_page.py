@@ -314,6 +314,27 @@ def test_a_changed_fragment_takes_effect(browser, server, data):
     page.context.close()
 
 
+@pytest.mark.parametrize("width", [375, 1280])
+def test_a_link_into_the_article_lands_on_its_target_and_it_stays(browser, server, width):
+    """The sections of text skip their layout until near view, with an estimated height (style.css);
+    laid out, the ones above a link's target grow or shrink. The target must stay at the top of the
+    screen, for an address opened with a fragment and for a link followed in the page."""
+    page = new_page(browser, width)
+    page.goto(server + "#cite")
+    page.wait_for_load_state("load")
+    top = lambda target: page.evaluate(f"document.getElementById('{target}').getBoundingClientRect().top")
+    wait_for(lambda: abs(top("cite")) <= 1, what="the opened link's target at the top")
+    page.wait_for_timeout(500)
+    assert abs(top("cite")) <= 1
+    for target in ("information", "references"):
+        page.evaluate(f"location.hash = '#{target}'")
+        wait_for(lambda: abs(top(target)) <= 1, what=f"#{target} at the top")
+        page.wait_for_timeout(500)
+        assert abs(top(target)) <= 1, target
+    assert page.errors == []
+    page.context.close()
+
+
 def written(page):
     """Waits until the page has written its state into the address (after a pause)."""
     wait_for(lambda: page.evaluate("""async () => { const { toHash } = await import('./js/state.js');

@@ -215,14 +215,14 @@ function linkUrl(app) {
 }
 
 /**
- * Scrolls `target()` (the element to show) smoothly to the top of the screen and keeps it there.
- * On the way, what lies above it may change height (a figure that starts as it comes near view, a
- * section laid out only then: style.css) and move it; so once nothing has moved for a fifth of a
- * second, the target is put in its place again, at once, until it stays (at most ten times). The
- * reader's own scrolling, touch or key ends this.
+ * Scrolls `target()` (the element to show) to the top of the screen (smoothly unless `behavior`
+ * says otherwise) and keeps it there. On the way, what lies above it may change height (a figure
+ * that starts as it comes near view, a section laid out only then: style.css) and move it; so once
+ * nothing has moved for a fifth of a second, the target is put in its place again, at once, until
+ * it stays (at most ten times). The reader's own scrolling, touch or key ends this.
  */
-function scrollToStay(target) {
-  target().scrollIntoView({ behavior: 'smooth', block: 'start' });
+function scrollToStay(target, behavior = 'smooth') {
+  target().scrollIntoView({ behavior, block: 'start' });
   let last = '', still = 0, tries = 0, stopped = false;
   const inputs = ['wheel', 'touchstart', 'pointerdown', 'keydown'];
   const stop = () => { stopped = true; inputs.forEach(type => removeEventListener(type, stop, true)); };
@@ -317,16 +317,26 @@ function offerWayBack(step, figure) {
   stepSeen.observe(figure);
 }
 
-// A section laid out without a box of its own (display: contents, as in the explorer's dock on
-// wide screens: style.css) gives a link to it nowhere to scroll: its first child stands in.
-function scrollToBoxless() {
+// A link into the article lands on its target and keeps it in place while the sections above it
+// are laid out (style.css) and the pictures above get their sizes. A section laid out without a
+// box of its own (display: contents, as in the explorer's dock on wide screens) gives a link to it
+// nowhere to scroll: its first child stands in.
+function landOnTarget() {
   let target = null;
   try { target = document.getElementById(decodeURIComponent(location.hash.slice(1))); } catch { return; }
-  if (target && getComputedStyle(target).display === 'contents') target.firstElementChild?.scrollIntoView();
+  if (target && getComputedStyle(target).display === 'contents') target = target.firstElementChild;
+  if (target) scrollToStay(() => target, 'instant');
 }
-addEventListener('hashchange', scrollToBoxless);
-scrollToBoxless();
-addEventListener('load', scrollToBoxless, { once: true });   // once the pictures above have their sizes
+addEventListener('hashchange', landOnTarget);
+landOnTarget();
+
+// A section that skips its layout until near view (content-visibility: auto, style.css) becomes a
+// possible scroll anchor once it has been laid out: `.seen`. The sections laid out before this
+// module ran are found by whether their content is rendered.
+addEventListener('contentvisibilityautostatechange', event => event.skipped || event.target.classList.add('seen'), true);
+for (const section of document.querySelectorAll('.d-article > section')) {
+  if (section.firstElementChild?.checkVisibility?.({ contentVisibilityAuto: true })) section.classList.add('seen');
+}
 
 // On paper the maps print their still (their points load only near view): lazy stills load now.
 const eager = () => document.querySelectorAll('img[loading="lazy"]').forEach(img => { img.loading = 'eager'; });
