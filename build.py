@@ -35,13 +35,12 @@ from training.errors import UserError, file_problem
 
 NODE_MODULES = REPO / "node_modules"
 # What the page needs from npm, as (source under node_modules, destination under lib/).
-# TF.js comes as its parts (core, cpu and wasm backends, layers) in their ES2017 builds:
-# a third less to download than the all-in-one bundle, which also carries the WebGL
-# backend, the graph-model converter and tf.data, and no string eval (the page's CSP).
+# TF.js comes as its parts (core, wasm backend, layers) in their ES2017 builds: a third less
+# to download than the all-in-one bundle, which also carries the WebGL backend, the
+# graph-model converter and tf.data, and no string eval (the page's CSP).
 # Scripts load in this order.
 LIBRARIES = [
     ("@tensorflow/tfjs-core/dist/tf-core.es2017.min.js", "tf-core.min.js"),
-    ("@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.es2017.min.js", "tf-backend-cpu.min.js"),
     ("@tensorflow/tfjs-layers/dist/tf-layers.es2017.min.js", "tf-layers.min.js"),
     ("@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.es2017.min.js", "tf-backend-wasm.min.js"),
     ("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm", "tfjs-backend-wasm.wasm"),
@@ -52,9 +51,12 @@ LIBRARIES = [
     ("katex/dist/katex.min.css", "katex/katex.min.css"),
 ]
 SCRIPTS = [f"lib/{dst}" for _, dst in LIBRARIES if dst.endswith(".js")]
-# Published in lib/ but loaded by no page: the training figure's worker loads TF.js whole
-# (it needs the gradients, which the parts above leave out) on the reader's first press.
-ON_USE = [("@tensorflow/tfjs/dist/tf.es2017.min.js", "tf.min.js")]
+# Published in lib/ but loaded by no page at start: the cpu backend, which js/models.js loads
+# only where the WebAssembly backend does not start, and TF.js whole, which the training
+# figure's worker loads (it needs the gradients, which the parts above leave out) on the
+# reader's first press.
+ON_USE = [("@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.es2017.min.js", "tf-backend-cpu.min.js"),
+          ("@tensorflow/tfjs/dist/tf.es2017.min.js", "tf.min.js")]
 MAIN = (*MODELS, "judge")      # the checkpoints the figures and the TF.js models are made from
 DEVICES = "auto, cpu, cuda or cuda:N"
 

@@ -52,6 +52,8 @@ def test_nothing_heavy_is_fetched_before_the_first_paint(page, server):
     assert page.evaluate("tf.getBackend()") == "wasm"
     near(page)
     page.locator("#explorer[data-ready='true']").wait_for(state="attached", timeout=120_000)
+    fetched = page.evaluate("performance.getEntriesByType('resource').map(r => r.name)")
+    assert not [url for url in fetched if "tf-backend-cpu" in url], "the cpu backend loads where wasm runs"
     assert not page.errors, page.errors
     assert not page.foreign, page.foreign
 

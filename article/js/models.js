@@ -2,7 +2,7 @@
 // VAE, and the judge (the build's digit classifier). Each is loaded once, when first
 // asked for, and checked against a probe the build computed with PyTorch, so that a
 // damaged file is named instead of silently drawing nonsense.
-// Needs the global `tf` (the classic scripts in lib/: TF.js core, layers, cpu and wasm).
+// Needs the global `tf` (the classic scripts in lib/: TF.js core, layers and wasm).
 
 let backendReady = null;
 const loading = new Map();                       // 'vae-decoder' -> Promise<LayersModel>
@@ -10,6 +10,8 @@ let site = { build: null, files: null, base: null };
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 /** The binary the WebAssembly backend fetches in every browser that runs the page's wasm (all have SIMD). */
 export const WASM_BINARY = 'lib/tfjs-backend-wasm-simd.wasm';
+/** TF.js's plain JavaScript backend, loaded only where the WebAssembly backend does not start. */
+const CPU_BACKEND = 'lib/tf-backend-cpu.min.js';
 
 /**
  * Tells the loader which build the page belongs to: `build` (the id that every file URL
@@ -115,6 +117,17 @@ export async function fetchJson(path) {
   return json;
 }
 
+/** Runs the classic script at `path` (under the site) once it has loaded. */
+function loadScript(path) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = siteUrl(path);
+    script.onload = resolve;
+    script.onerror = () => reject(new LoadError(`${path} could not be loaded.`, path));
+    document.head.append(script);
+  });
+}
+
 const within = (promise, ms) => Promise.race([promise, new Promise(resolve => setTimeout(() => resolve('timeout'), ms))]);
 
 /**
@@ -142,6 +155,7 @@ export function initBackend({ timeout = 8000 } = {}) {
       }
       console.warn(`TF.js: WebAssembly backend unavailable (${reason}); using the cpu backend`);
       if (tf.findBackendFactory('wasm')) tf.removeBackend('wasm');   // forget the start-up that hangs
+      if (!tf.findBackendFactory('cpu')) await loadScript(CPU_BACKEND);
       await tf.setBackend('cpu');
       return { name: tf.getBackend(), reason };
     })();
