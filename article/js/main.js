@@ -332,10 +332,13 @@ landOnTarget();
 
 // A section that skips its layout until near view (content-visibility: auto, style.css) becomes a
 // possible scroll anchor once it has been laid out: `.seen`. The sections laid out before this
-// module ran are found by whether their content is rendered.
+// module ran are found, once the first screen has painted (when asking costs no layout of its
+// own), by whether their content is rendered.
 addEventListener('contentvisibilityautostatechange', event => event.skipped || event.target.classList.add('seen'), true);
-for (const section of document.querySelectorAll('.d-article > section')) {
-  if (section.firstElementChild?.checkVisibility?.({ contentVisibilityAuto: true })) section.classList.add('seen');
+function markSeen() {
+  for (const section of document.querySelectorAll('.d-article > section:not(.seen)')) {
+    if (section.firstElementChild?.checkVisibility?.({ contentVisibilityAuto: true })) section.classList.add('seen');
+  }
 }
 
 // On paper the maps print their still (their points load only near view): lazy stills load now.
@@ -404,6 +407,7 @@ async function main() {
   for (const root of roots) if (!root.childElementCount) say(root, 'Loading the figure…');   // not over markup in the page
   configure({ build: BUILD });
   await afterPaint();                            // the first screen first: nothing heavy before it
+  markSeen();
   const libraries = loadLibraries();
   const dataFetch = fetchJson('data/figure-data.json');
   dataFetch.then(data => fetchEarly([           // alongside the libraries
