@@ -31,12 +31,13 @@ def info_theory(metrics: dict) -> dict:
     latent_bits = LATENT_DIM * FLOAT_BITS
     train_images = metrics["vae"]["train_images"]
     kl_bits = metrics["vae"]["test_kl"] / NATS_PER_BIT
+    index_bits = math.ceil(math.log2(train_images)) if train_images > 1 else 1   # to number every training image
     return {"image_size": IMAGE_SIZE, "pixel_bits": PIXEL_BITS, "latent_dim": LATENT_DIM,
             "float_bits": FLOAT_BITS, "mnist_size": MNIST_SIZE, "mnist_pixels": MNIST_SIZE * MNIST_SIZE,
             "image_bits": image_bits, "digit_bits": digit_bits, "latent_bits": latent_bits,
             "ratio": digit_bits / latent_bits, "saved": 1 - latent_bits / digit_bits,
             "kl_bits": kl_bits, "kinds": float(f"{2 ** kl_bits:.2g}"),   # an upper bound: two digits
-            "index_bits": math.ceil(math.log2(train_images)) if train_images > 1 else 1}
+            "index_bits": index_bits, "margin_bits": index_bits - kl_bits}
 
 
 def strangers(metrics: dict, data: dict) -> list[dict]:
@@ -75,15 +76,20 @@ def over_seeds(seeds: list[dict]) -> dict | None:
     """The main pair over its training seeds (metrics.json's "seeds"): how many, and per key of
     "sampling" (e.g. "vae_prior") the least and the largest share of recognisable draws, the
     same for the VAE's test -ELBO (nats), the points by which the VAE's prior beats the AE's
-    N(0, I) draws on each seed (`gaps`), and which of the two is ahead on every seed (`lead`:
-    "vae", "ae", or None when the seeds disagree)."""
+    N(0, I) draws on each seed (`gaps`), which of the two is ahead on every seed (`lead`:
+    "vae", "ae", or None when the seeds disagree), and how each of the AE's samplers stands to the
+    VAE's prior on every seed (`vs`: a verdict of `compare`, or "mixed")."""
     if len(seeds) < 2:
         return None
     span = lambda values: (min(values), max(values))   # noqa: E731
     gaps = [points(e["sampling"]["vae_prior"]["recognisable"], e["sampling"]["ae_prior"]["recognisable"])
             for e in seeds]
     lead = "vae" if min(gaps) > 0 else "ae" if max(gaps) < 0 else None
+    # how each of the AE's samplers stands to the VAE's prior (`compare`) on every seed, or "mixed"
+    verdicts = {k: {compare(e["sampling"][k]["recognisable"], e["sampling"]["vae_prior"]["recognisable"]) for e in seeds}
+                for k in ("ae_prior", "ae_fitted", "ae_mixture")}
     return {"n": len(seeds), "others": [e["seed"] for e in seeds[1:]],
+            "vs": {k: v.pop() if len(v) == 1 else "mixed" for k, v in verdicts.items()},
             "share": {k: span([e["sampling"][k]["recognisable"] for e in seeds]) for k in seeds[0]["sampling"]},
             "neg_elbo": span([e["test_neg_elbo_784"] for e in seeds]), "gaps": gaps, "lead": lead, "rows": seeds}
 
@@ -134,7 +140,9 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         "edges": edges_story(public["edges"]),
         "vae_mixture_better": s["vae_mixture"]["recognisable"] > s["vae_prior"]["recognisable"] + CLOSE,
         "explained": {m: sum(data["models"][m]["pca"]["explained"]) for m in MODELS},
-        "flattened": {m: 1 - sum(data["models"][m]["pca"]["explained"]) for m in MODELS},
+        # the explorer's axes, which the dice's draws are clipped to: per model the lowest start and highest end
+        "axis_span": {m: (min(a["range"][0] for a in data["models"][m]["axes"]),
+                          max(a["range"][1] for a in data["models"][m]["axes"])) for m in MODELS},
         # the full latent space keeps more same-digit neighbours than the map, for both models
         "more_in_full": all(public["map"][m]["neighbours_4d"] >= public["map"][m]["neighbours_2d"] for m in MODELS),
         "vae_outputs": 2 * LATENT_DIM,
@@ -158,9 +166,19 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         "roll_hides_gap": abs(p_vae - s["ae_prior"]["recognisable"]) < 2 * roll_sd,
         "judge_fooled_often": max(public["judge_fooled"]["noise"], *public["judge_fooled"]["far"].values()) > CLOSE,
     }
+    seeds = over_seeds(public.get("seeds", []))
+    # the latent sizes of the sweep (one run each) at which the VAE's prior beats the AE's N(0, I) draws by
+    # more than it does on any seed of the main size: gaps that training seeds alone do not explain
+    widest = max(seeds["gaps"]) if seeds else 100 * CLOSE
+    gaps = [{"d": p["d"], "gap": points(p["vae"]["sampling"]["prior"]["recognisable"],
+                                        p["ae"]["sampling"]["prior"]["recognisable"])}
+            for p in (figs.get("sweep") or {}).get("pairs", []) if p["d"] != LATENT_DIM]
+    derived["wider_gaps"] = [g for g in gaps if g["gap"] > widest]
+    derived["vae_ahead_every_size"] = bool(gaps) and min(g["gap"] for g in gaps) > 0 and (
+        min(seeds["gaps"]) > 0 if seeds else points(s["vae_prior"]["recognisable"], s["ae_prior"]["recognisable"]) > 0)
     return {**figs, "metrics": public, "history": {k: metrics[k].get("history", []) for k in MODELS},
             "data": {k: v for k, v in data.items() if k != "inputs"}, "inputs": data["inputs"],
-            "info": info_theory(public), "seeds": over_seeds(public.get("seeds", [])), "config": config, "d": derived, "strangers": stranger_rows,
+            "info": info_theory(public), "seeds": seeds, "config": config, "d": derived, "strangers": stranger_rows,
             "stranger_central": round(100 * (1 - 2 * STRANGER_TAIL)),
             "fig": {f.name: k for k, f in enumerate(FIGURES, 1)}, "sampler_names": SAMPLER_NAMES,
             "mixture": {"components": MIXTURE, "fit": min(MIXTURE_FIT, public["ae"]["train_images"])},
