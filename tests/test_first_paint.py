@@ -111,6 +111,32 @@ def test_a_figure_scrolled_to_stays_put_while_the_text_above_it_is_laid_out(page
     assert page.errors == []
 
 
+def test_what_sticks_out_of_the_text_column_is_not_clipped(page, server):
+    """A section that skips its layout until near view clips what sticks out of its box, so its box
+    spans the margin notes and the figures wider than the text (style.css): every corner of each
+    one, once in view, is its own to the pointer."""
+    page.goto(server)
+    page.wait_for_load_state("load")
+    found = page.evaluate("""async () => {
+        const out = [];
+        for (const el of document.querySelectorAll(
+                '.d-article > section :is(aside.margin-note, .l-page, .l-screen-inset)')) {
+            const section = el.closest('.d-article > section');
+            if (getComputedStyle(section).contentVisibility !== 'auto') continue;
+            el.scrollIntoView({ block: 'center' });
+            await new Promise(resolve => setTimeout(resolve, 200));
+            const b = el.getBoundingClientRect();
+            const corners = [[b.left + 4, b.top + 4], [b.right - 4, b.top + 4], [b.left + 4, b.bottom - 4], [b.right - 4, b.bottom - 4]]
+                .filter(([, y]) => y > 0 && y < innerHeight);
+            out.push([section.id, el.className, corners.map(([x, y]) => el.contains(document.elementFromPoint(x, y)))]);
+        }
+        return out; }""")
+    notes = [f for f in found if "margin-note" in f[1]]
+    assert len(found) >= 4 and notes, found
+    assert all(all(hits) and hits for _, _, hits in found), [f for f in found if not all(f[2])]
+    assert page.errors == []
+
+
 def test_the_first_paint_waits_for_two_stylesheets_only(site):
     import build
     for page in ("index.html", "figure-pair.html"):
