@@ -335,6 +335,21 @@ def test_a_link_into_the_article_lands_on_its_target_and_it_stays(browser, serve
     page.context.close()
 
 
+def test_an_address_to_a_figure_that_grows_as_it_starts_stays_on_it(browser, server):
+    """On a phone the explorer, opened by its address, starts about a second after the page lands on
+    it and grows to twice its height; the page then kept a point inside it in place and left the
+    reader in the middle of the figure. Its top must end at the top of the screen again."""
+    page = new_page(browser, 375, 812, touch=True)
+    page.goto(server + "#fig-explorer")
+    page.locator("#explorer[data-ready='true']").wait_for(state="attached", timeout=60_000)
+    top = lambda: page.evaluate("document.getElementById('fig-explorer').getBoundingClientRect().top")
+    wait_for(lambda: abs(top()) <= 1, timeout=5.0, what="the explorer at the top once started")
+    page.wait_for_timeout(500)
+    assert abs(top()) <= 1
+    assert page.errors == []
+    page.context.close()
+
+
 def written(page):
     """Waits until the page has written its state into the address (after a pause)."""
     wait_for(lambda: page.evaluate("""async () => { const { toHash } = await import('./js/state.js');

@@ -216,26 +216,33 @@ function linkUrl(app) {
 
 /**
  * Scrolls `target()` (the element to show) to the top of the screen (smoothly unless `behavior`
- * says otherwise) and keeps it there. On the way, what lies above it may change height (a figure
- * that starts as it comes near view, a section laid out only then: style.css) and move it; so once
- * nothing has moved for a fifth of a second, the target is put in its place again, at once, until
- * it stays (at most ten times). The reader's own scrolling, touch or key ends this.
+ * says otherwise) and keeps it there. On the way, and for a few seconds after, what lies above it
+ * or the target itself may change height (a figure that starts as it comes near view, a section
+ * laid out only then: style.css) and move it; so whenever nothing has moved for a fifth of a
+ * second, the target is put in its place again, at once (at most ten times). The reader's own
+ * scrolling, touch or key ends this, and so does the next call.
  */
+let stopStaying = () => {};
 function scrollToStay(target, behavior = 'smooth') {
+  stopStaying();
   target().scrollIntoView({ behavior, block: 'start' });
   let last = '', still = 0, tries = 0, stopped = false;
+  const until = performance.now() + 4000;       // the figures near the target start within this
   const inputs = ['wheel', 'touchstart', 'pointerdown', 'keydown'];
   const stop = () => { stopped = true; inputs.forEach(type => removeEventListener(type, stop, true)); };
   inputs.forEach(type => addEventListener(type, stop, { capture: true, passive: true }));
+  stopStaying = stop;
   const watch = () => {
     if (stopped) return;
     const el = target(), top = el.getBoundingClientRect().top, now = `${scrollY} ${top}`;   // the scrolling, and what moves it
     still = now === last ? still + 1 : 0;
     last = now;
-    if (still < 12) return requestAnimationFrame(watch);
-    el.scrollIntoView({ block: 'start' });
-    if (el.getBoundingClientRect().top !== top && ++tries < 10) return requestAnimationFrame(watch);
-    stop();
+    if (still === 12) {                          // settled: in place again, if it moved
+      el.scrollIntoView({ block: 'start' });
+      if (el.getBoundingClientRect().top !== top && ++tries >= 10) return stop();
+    }
+    if (still >= 12 && performance.now() > until) return stop();
+    requestAnimationFrame(watch);
   };
   requestAnimationFrame(watch);
 }
