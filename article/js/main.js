@@ -11,7 +11,7 @@
 // near view (`whenNear`), one per task, so that no start-up task holds the main thread for all
 // of them.
 import { createState, fromHash, hasState, restore, toHash } from './state.js';
-import { LoadError, WASM_BINARY, configure, encode, fetchFile, fetchJson, initBackend, loadModel, siteUrl } from './models.js';
+import { WASM_BINARY, configure, encode, fetchFile, fetchJson, initBackend, loadModel, loadScript, siteUrl } from './models.js';
 import { fromBase64 } from './digits.js';
 import { frameLikeMnist } from './framing.js';
 
@@ -399,14 +399,7 @@ const nextTask = () => new Promise(resolve => setTimeout(resolve, 0));
  */
 function loadLibraries() {
   const names = (document.querySelector('meta[name="libraries"]')?.content ?? '').split(/\s+/).filter(Boolean);
-  return Object.fromEntries(names.map(path => [path.split('/').pop(), new Promise((resolve, reject) => {
-    const script = document.createElement('script');
-    script.src = siteUrl(path);
-    script.async = false;                        // in order
-    script.onload = resolve;
-    script.onerror = () => reject(new LoadError(`${path} could not be loaded.`, path));
-    document.head.append(script);
-  })]));
+  return Object.fromEntries(names.map(path => [path.split('/').pop(), loadScript(path, { inOrder: true })]));
 }
 
 async function main() {

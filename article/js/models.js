@@ -117,11 +117,17 @@ export async function fetchJson(path) {
   return json;
 }
 
-/** Runs the classic script at `path` (under the site) once it has loaded. */
-function loadScript(path) {
+/**
+ * Runs the classic script at `path` (under the site) once it has loaded; `inOrder`: after the
+ * scripts asked for before it in order. Rejects with a LoadError that names the file.
+ * @param {string} path
+ * @param {{inOrder?: boolean}} [options]
+ */
+export function loadScript(path, { inOrder = false } = {}) {
   return new Promise((resolve, reject) => {
     const script = document.createElement('script');
     script.src = siteUrl(path);
+    script.async = !inOrder;
     script.onload = resolve;
     script.onerror = () => reject(new LoadError(`${path} could not be loaded.`, path));
     document.head.append(script);
