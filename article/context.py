@@ -72,12 +72,18 @@ def compare(a: float, b: float) -> str:
     return "about the same as" if abs(a - b) <= CLOSE else ("more than" if a > b else "less than")
 
 
+def binomial_sd(share: float, n: int) -> float:
+    """How far a share counted over `n` draws strays, about, from the true one: its binomial
+    standard deviation, as a share."""
+    return math.sqrt(share * (1 - share) / n)
+
+
 def over_seeds(seeds: list[dict]) -> dict | None:
     """The main pair over its training seeds (metrics.json's "seeds"): how many, and per key of
     "sampling" (e.g. "vae_prior") the least and the largest share of recognisable draws, the
     same for the VAE's test -ELBO (nats), the points by which the VAE's prior beats the AE's
     N(0, I) draws on each seed (`gaps`), which of the two is ahead on every seed (`lead`:
-    "vae", "ae", or None when the seeds disagree), and how each of the AE's samplers stands to the
+    "vae", "ae", or None when the seeds disagree), and how the AE's fitted samplers stand to the
     VAE's prior on every seed (`vs`: a verdict of `compare`, or "mixed")."""
     if len(seeds) < 2:
         return None
@@ -85,9 +91,8 @@ def over_seeds(seeds: list[dict]) -> dict | None:
     gaps = [points(e["sampling"]["vae_prior"]["recognisable"], e["sampling"]["ae_prior"]["recognisable"])
             for e in seeds]
     lead = "vae" if min(gaps) > 0 else "ae" if max(gaps) < 0 else None
-    # how each of the AE's samplers stands to the VAE's prior (`compare`) on every seed, or "mixed"
     verdicts = {k: {compare(e["sampling"][k]["recognisable"], e["sampling"]["vae_prior"]["recognisable"]) for e in seeds}
-                for k in ("ae_prior", "ae_fitted", "ae_mixture")}
+                for k in ("ae_fitted", "ae_mixture")}
     return {"n": len(seeds), "others": [e["seed"] for e in seeds[1:]],
             "vs": {k: v.pop() if len(v) == 1 else "mixed" for k, v in verdicts.items()},
             "share": {k: span([e["sampling"][k]["recognisable"] for e in seeds]) for k in seeds[0]["sampling"]},
@@ -118,7 +123,7 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
     top = max(range(len(counts)), key=counts.__getitem__)
     stranger_rows = strangers(public, data)
     p_vae = s["vae_prior"]["recognisable"]
-    roll_sd = math.sqrt(p_vae * (1 - p_vae) / ROLL_BATCH)   # a count's binomial SD, as a share
+    roll_sd = binomial_sd(p_vae, ROLL_BATCH)
     stranger_cells = [r for item in stranger_rows for r in item["models"].values()]
     derived = {
         # the AE's N(0, I) draws: their most common digit, its share, and whether that is
@@ -164,6 +169,9 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         # the gap between the models?
         "roll_sd": round(100 * roll_sd),
         "roll_hides_gap": abs(p_vae - s["ae_prior"]["recognisable"]) < 2 * roll_sd,
+        # the training figure's shares of its few draws, in percentage points
+        "train_share_sd": (100 * binomial_sd(figs["train"]["end"]["vae-1"]["recognisable"], figs["train"]["draws"])
+                           if figs.get("train") else None),
         "judge_fooled_often": max(public["judge_fooled"]["noise"], *public["judge_fooled"]["far"].values()) > CLOSE,
     }
     seeds = over_seeds(public.get("seeds", []))

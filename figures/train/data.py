@@ -10,8 +10,6 @@ reader's, and its first steps' losses are what the Node test matches TF.js again
 """
 from __future__ import annotations
 
-import math
-
 from training.config import SWEEP_BETAS
 
 # numpy is imported inside the functions that compute: rendering the page needs only
@@ -170,8 +168,5 @@ def context(page: dict, stored: dict | None) -> dict | None:
     if stored is None:
         return None
     spec = stored["data"]["train"]
-    share = stored["numbers"]["train"]["end"]["vae-1"]["recognisable"]
     return {**stored["numbers"]["train"], "batch": spec["batch"], "lr": spec["lr"], "betas": spec["betas"],
-            "beta": spec["beta"], "draws": spec["draws"], "hidden": spec["hidden"],
-            # a share of so few draws strays by about its binomial standard deviation (percentage points)
-            "share_sd": 100 * math.sqrt(share * (1 - share) / spec["draws"])}
+            "beta": spec["beta"], "draws": spec["draws"], "hidden": spec["hidden"]}
