@@ -31,7 +31,7 @@ def info_theory(metrics: dict) -> dict:
     latent_bits = LATENT_DIM * FLOAT_BITS
     train_images = metrics["vae"]["train_images"]
     kl_bits = metrics["vae"]["test_kl"] / NATS_PER_BIT
-    index_bits = math.ceil(math.log2(train_images)) if train_images > 1 else 1   # to number every training image
+    index_bits = math.log2(max(train_images, 2))       # to single out one training image of them all
     return {"image_size": IMAGE_SIZE, "pixel_bits": PIXEL_BITS, "latent_dim": LATENT_DIM,
             "float_bits": FLOAT_BITS, "mnist_size": MNIST_SIZE, "mnist_pixels": MNIST_SIZE * MNIST_SIZE,
             "image_bits": image_bits, "digit_bits": digit_bits, "latent_bits": latent_bits,
@@ -82,21 +82,30 @@ def over_seeds(seeds: list[dict]) -> dict | None:
     """The main pair over its training seeds (metrics.json's "seeds"): how many, and per key of
     "sampling" (e.g. "vae_prior") the least and the largest share of recognisable draws, the
     same for the VAE's test -ELBO (nats), the points by which the VAE's prior beats the AE's
-    N(0, I) draws on each seed (`gaps`), which of the two is ahead on every seed (`lead`:
-    "vae", "ae", or None when the seeds disagree), and how the AE's fitted samplers stand to the
-    VAE's prior on every seed (`vs`: a verdict of `compare`, or "mixed")."""
+    N(0, I) draws on each seed (`gaps`), which of the two is ahead by more than CLOSE on every
+    seed (`lead`: "vae", "ae", or None), how the AE's N(0, I) draws stand to the VAE's prior seed
+    by seed (`prior_counts`: {verdict of `compare`: seeds}), how the AE's fitted samplers stand
+    to the VAE's prior on every seed (`vs`: a verdict of `compare`, or "mixed"), the VAE's extra
+    reconstruction cost over the AE's as a share (`recon_cost`: least, largest), and whether the
+    VAE's prior mixes the classes more evenly than the AE's N(0, I) draws on every seed
+    (`vae_evener`)."""
     if len(seeds) < 2:
         return None
     span = lambda values: (min(values), max(values))   # noqa: E731
     gaps = [points(e["sampling"]["vae_prior"]["recognisable"], e["sampling"]["ae_prior"]["recognisable"])
             for e in seeds]
-    lead = "vae" if min(gaps) > 0 else "ae" if max(gaps) < 0 else None
+    prior = [compare(e["sampling"]["ae_prior"]["recognisable"], e["sampling"]["vae_prior"]["recognisable"]) for e in seeds]
+    lead = "vae" if set(prior) == {"less than"} else "ae" if set(prior) == {"more than"} else None
+    recon = [e["test_recon_bce_784"]["vae"] / e["test_recon_bce_784"]["ae"] - 1 for e in seeds]
     verdicts = {k: {compare(e["sampling"][k]["recognisable"], e["sampling"]["vae_prior"]["recognisable"]) for e in seeds}
                 for k in ("ae_fitted", "ae_mixture")}
     return {"n": len(seeds), "others": [e["seed"] for e in seeds[1:]],
             "vs": {k: v.pop() if len(v) == 1 else "mixed" for k, v in verdicts.items()},
             "share": {k: span([e["sampling"][k]["recognisable"] for e in seeds]) for k in seeds[0]["sampling"]},
-            "neg_elbo": span([e["test_neg_elbo_784"] for e in seeds]), "gaps": gaps, "lead": lead, "rows": seeds}
+            "neg_elbo": span([e["test_neg_elbo_784"] for e in seeds]), "gaps": gaps, "lead": lead, "rows": seeds,
+            "prior_counts": {v: prior.count(v) for v in sorted(set(prior))}, "recon_cost": span(recon),
+            "vae_evener": all(e["sampling"]["vae_prior"]["class_entropy"]
+                              > e["sampling"]["ae_prior"]["class_entropy"] + EVENER for e in seeds)}
 
 
 def model_sizes(site: Path) -> tuple[int, int]:
@@ -175,6 +184,13 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         "judge_fooled_often": max(public["judge_fooled"]["noise"], *public["judge_fooled"]["far"].values()) > CLOSE,
     }
     seeds = over_seeds(public.get("seeds", []))
+    # the yardstick for "about the same" (CLOSE), against what moves a share: counting (the binomial
+    # standard deviation of a share of the build's draws, and of the difference of two such shares)
+    # and training (how far the AE's N(0, I) share moved between seeds), all in percentage points
+    draws = s["vae_prior"]["draws"]
+    count_sd = 100 * binomial_sd(p_vae, draws)
+    derived["yardstick"] = {"draws": draws, "count_sd": count_sd, "diff_sd": math.sqrt(2) * count_sd,
+                            "seed_move": points(*reversed(seeds["share"]["ae_prior"])) if seeds else None}
     # the latent sizes of the sweep (one run each) at which the VAE's prior beats the AE's N(0, I) draws by
     # more than it does on any seed of the main size: gaps that training seeds alone do not explain
     widest = max(seeds["gaps"]) if seeds else 100 * CLOSE

@@ -56,6 +56,9 @@ def typeset(items: list[tuple[str, bool]], node_modules: Path) -> list[str]:
     return json.loads(proc.stdout)
 
 
+WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
 def percent(share: float, digits: int = 1) -> str:
     """A share (0 to 1) in per cent, rounded half up from its decimal digits (0.7305 -> 73.1)."""
     exact = Decimal(repr(share)).scaleb(2)
@@ -151,5 +154,6 @@ def render(pages: dict[str, tuple[str, dict]], node_modules: Path, cache_dir: Pa
     env.filters["tex"] = tex
     env.filters["pct"] = percent
     env.filters["g"] = "{:g}".format         # 1.0 -> 1, 0.25 -> 0.25: for lists of betas
+    env.filters["words"] = lambda n: WORDS[n] if 0 <= n < len(WORDS) else f"{n:,}"   # 3 -> three
     html = {page: env.get_template(template).render(**context) for page, (template, context) in pages.items()}
     return typeset_pages(html, node_modules, folder)

@@ -16,6 +16,7 @@ import time
 import numpy as np
 import pytest
 import torch
+from playwright.sync_api import expect
 
 from training.inputs import SHAPES, frame_like_mnist
 from harness import near
@@ -374,9 +375,9 @@ def test_the_url_restores_the_state_and_ignores_garbage(page, server, browser):
     select(page, "question mark")
     page.get_by_label("Interpolation").fill("0.3")
     page.get_by_label("Show AE").check()
-    page.wait_for_timeout(400)                          # the address is written after a pause
+    # the address is written after a pause (longer on a busy machine), once the last change is made
+    expect(page).to_have_url(re.compile(r"#.*m=ae.*in=[^&]*question-mark"), timeout=10_000)
     url = page.url
-    assert "#" in url and "m=ae" in url
     want = values(page)
     fresh = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     open_page(fresh, url.split("#")[0], fragment="#" + url.split("#")[1])

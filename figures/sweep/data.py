@@ -226,7 +226,10 @@ def sweep(entries: list[dict], main: dict, draws: dict | None = None, threshold:
                    ae_prior_falls=share(hi["ae"], "prior") < share(peak["ae"], "prior") - CLOSE,
                    # the sizes at which the same N(0, I) dice clearly favour the VAE
                    dice_favour_vae=[p for p in pairs if share(p["ae"], "prior") < share(p["vae"], "prior") - CLOSE],
-                   mixture_beats=sum(m > 0 for m in margins), mixture_margin=(min(margins), max(margins)))
+                   # the sizes at which a mixture fitted to the AE's codes beats the VAE's prior by more
+                   # than CLOSE, how many, and the others
+                   mixture_beats=sum(m > 100 * CLOSE for m in margins), mixture_margin=(min(margins), max(margins)),
+                   mixture_short=[p["d"] for p, m in zip(pairs, margins) if m <= 100 * CLOSE])
         sides = {"fewer" if p["d"] < main["latent_dim"] else "more" for p in out["dice_favour_vae"]
                  if p["d"] != main["latent_dim"]}
         out["favour_sides"] = " or ".join(side for side in ("fewer", "more") if side in sides)   # than the main size
