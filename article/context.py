@@ -198,8 +198,9 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
                                         p["ae"]["sampling"]["prior"]["recognisable"])}
             for p in (figs.get("sweep") or {}).get("pairs", []) if p["d"] != LATENT_DIM]
     derived["wider_gaps"] = [g for g in gaps if g["gap"] > widest]
-    derived["vae_ahead_every_size"] = bool(gaps) and min(g["gap"] for g in gaps) > 0 and (
-        min(seeds["gaps"]) > 0 if seeds else points(s["vae_prior"]["recognisable"], s["ae_prior"]["recognisable"]) > 0)
+    # ... and whether it beats them by more than CLOSE at every size, on every seed at the main size
+    derived["vae_ahead_every_size"] = bool(gaps) and min(g["gap"] for g in gaps) > 100 * CLOSE and (
+        seeds["lead"] == "vae" if seeds else derived["prior_vs"] == "less than")
     return {**figs, "metrics": public, "history": {k: metrics[k].get("history", []) for k in MODELS},
             "data": {k: v for k, v in data.items() if k != "inputs"}, "inputs": data["inputs"],
             "info": info_theory(public), "seeds": seeds, "config": config, "d": derived, "strangers": stranger_rows,
