@@ -330,7 +330,9 @@ def test_a_link_into_the_article_lands_on_its_target_and_it_stays(browser, serve
         page.evaluate(f"location.hash = '#{target}'")
         wait_for(lambda: abs(top(target)) <= 1, what=f"#{target} at the top")
         page.wait_for_timeout(500)
-        assert abs(top(target)) <= 1, target
+        # a figure above that starts late may move it; once the layout is still again it is put back
+        # (on a busy machine that can take longer than the pause above)
+        wait_for(lambda: abs(top(target)) <= 1, timeout=3.0, what=f"#{target} back at the top once the page is still")
     assert page.errors == []
     page.context.close()
 
