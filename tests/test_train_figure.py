@@ -10,6 +10,7 @@ import re
 import subprocess
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import REPO
 from harness import near
@@ -49,6 +50,16 @@ def test_train_pause_reset_and_beta(page, server):
     fig.scroll_into_view_if_needed()
     assert not [u for u in requests if "train-digits" in u], "the digits were fetched before the first press"
     assert "epoch 0" in status(fig)
+    # until the first press each plane shows where the build's run ended (a still), not a blank canvas
+    for m in ("ae", "vae"):
+        panel = fig.locator(f".train-panel[data-model='{m}']")
+        expect(panel.locator(".train-outside")).to_contain_text("where the build's run ended")
+        ink, hue = panel.locator("canvas").evaluate("""c => {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let ink = 0, hue = 0;
+            for (let i = 0; i < d.length; i += 4) { ink += d[i] < 128; hue += Math.abs(d[i] - d[i + 2]) > 60; }
+            return [ink, hue]; }""")
+        assert ink > 500 and hue > 20, (m, ink, hue)          # decoded digits in ink, coloured dots
 
     fig.get_by_role("button", name="Train").click()
     pause = fig.get_by_role("button", name="Pause")

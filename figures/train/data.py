@@ -10,6 +10,8 @@ reader's, and its first steps' losses are what the Node test matches TF.js again
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from training.config import SWEEP_BETAS
 
 # numpy is imported inside the functions that compute: rendering the page needs only
@@ -25,6 +27,8 @@ BETAS = tuple(sorted({0, BETA, *SWEEP_BETAS}))
 DRAWS = 100             # N(0, I) codes decoded and judged per epoch (the judge is most of this figure's build time)
 PARITY_STEPS = 5        # steps of each model whose losses the Node test compares
 FILE = "data/train-digits.bin"
+STILL = "learned-{}.png"   # each model's plane at the end of the build's run, shown until the reader trains
+GRID, SPAN = 12, 3      # decoded cells per side of a plane, over [-SPAN, SPAN]^2 (as js/train-worker.js)
 M32 = 0xFFFFFFFF
 
 
@@ -92,7 +96,8 @@ def pick(labels: np.ndarray, n: int) -> np.ndarray:
 def train(x, init: dict, variational: bool, beta: float, s: dict, epochs: int = EPOCHS, judge=None, steps=None):
     """Trains one of the page's models on x (N, 784) float32; returns per-epoch means of the
     batches' reconstruction and KL, and (with a judge) the share of recognisable decodes of
-    N(0, I) draws after each epoch. `steps` (a list) receives each step's losses."""
+    N(0, I) draws after each epoch, and the trained weights ({name: tensor}). `steps` (a list)
+    receives each step's losses."""
     import numpy as np
     import torch
     import torch.nn.functional as F
@@ -132,7 +137,42 @@ def train(x, init: dict, variational: bool, beta: float, s: dict, epochs: int = 
                 images = torch.sigmoid(decode(draws)).reshape(-1, 1, 28, 28)
                 probs = read(judge, F.pad(images, (2, 2, 2, 2)))
             history["recognisable"].append(round(float((probs.max(1) >= THRESHOLD).mean()), 3))
-    return history
+    return history, {k: v.detach() for k, v in w.items()}
+
+
+def save_plane(w: dict, dots: np.ndarray, labels: np.ndarray, path: Path) -> int:
+    """The latent plane as the page draws it (figures/train/train-worker.js and drawPlane in
+    train.js): GRID x GRID decoded cells of 28x28 pixels over [-SPAN, SPAN]^2, black ink on
+    white, under the codes (means) of `dots` (N, 784 in [0, 1]) as dots coloured by `labels`;
+    a code off the square is a ring at its edge. One PNG of the plane's pixel size; returns how
+    many codes lie off the square."""
+    import numpy as np
+    import torch
+    from PIL import Image, ImageDraw
+    from figures.pictures import COLOURS, GREYS
+    step = 2 * SPAN / GRID
+    centres = [(-SPAN + (k % GRID + 0.5) * step, SPAN - (k // GRID + 0.5) * step) for k in range(GRID * GRID)]
+    with torch.no_grad():
+        cells = torch.sigmoid(torch.relu(torch.tensor(centres) @ w["dec_w1"] + w["dec_b1"]) @ w["dec_w2"] + w["dec_b2"])
+        codes = (torch.relu(torch.from_numpy(dots) @ w["enc_w"] + w["enc_b"]) @ w["mu_w"] + w["mu_b"]).numpy()
+    size = GRID * 28
+    sheet = cells.numpy().reshape(GRID, GRID, 28, 28).transpose(0, 2, 1, 3).reshape(size, size)
+    levels = np.round(sheet * (GREYS - 1)) * (255 // (GREYS - 1))
+    plane = Image.fromarray((255 - levels).astype(np.uint8), "L").convert("RGB")
+    draw, outside = ImageDraw.Draw(plane), 0
+    rgb = [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in COLOURS["digits"]]
+    for (u, v), label in zip(codes, labels):
+        x, y = (u + SPAN) / (2 * SPAN) * size, (SPAN - v) / (2 * SPAN) * size
+        out = not (0 <= x <= size and 0 <= y <= size)
+        outside += out
+        x, y = min(max(x, 3), size - 3), min(max(y, 3), size - 3)
+        draw.ellipse((x - 2.5, y - 2.5, x + 2.5, y + 2.5), fill=None if out else rgb[label], outline=rgb[label])
+    # the plane's greys and the classes' colours, and nothing else: a small PNG with exact colours
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([v for g in range(GREYS) for v in (255 - g * (255 // (GREYS - 1)),) * 3]
+                       + [v for c in rgb for v in c])
+    plane.quantize(palette=palette, dither=Image.Dither.NONE).save(path, optimize=True)
+    return outside
 
 
 def compute(run) -> dict:
@@ -149,17 +189,22 @@ def compute(run) -> dict:
     x = digits.astype(np.float32) / np.float32(255)
     judge = run.judge
     steps = {"ae": [], "vae": []}
-    reference = {"ae": train(x, init, False, 0, s, judge=judge, steps=steps["ae"])}
+    reference, weights = {}, {}
+    reference["ae"], weights["ae"] = train(x, init, False, 0, s, judge=judge, steps=steps["ae"])
     for beta in BETAS:
         main = beta == BETA                    # the other β's curves go without the judge's shares
-        reference[f"vae-{beta:g}"] = train(x, init, True, beta, s, judge=judge if main else None,
-                                           steps=steps["vae"] if main else None)
+        reference[f"vae-{beta:g}"], w = train(x, init, True, beta, s, judge=judge if main else None,
+                                              steps=steps["vae"] if main else None)
+        if main:
+            weights["vae"] = w
+    outside = {m: save_plane(w, dots.astype(np.float32) / np.float32(255), y_test[dot_idx],   # the figure's stills
+                             run.path("img", STILL.format(m))) for m, w in weights.items()}
     last = lambda h: {k: v[-1] for k, v in h.items() if v}
     return {"data": {"train": {"file": FILE, "n": len(digits), "dots": len(dots), "hidden": HIDDEN,
-                               "latent": LATENT, "layers": SHAPES, "batch": BATCH, "lr": LR, "epochs": EPOCHS, "betas": list(BETAS),
+                               "latent": LATENT, "grid": GRID, "span": SPAN, "still": f"img/{STILL}", "layers": SHAPES, "batch": BATCH, "lr": LR, "epochs": EPOCHS, "betas": list(BETAS),
                                "beta": BETA, "draws": DRAWS, "seeds": s, "reference": reference,
                                "parity": {m: v[:PARITY_STEPS] for m, v in steps.items()}}},
-            "numbers": {"train": {"n": len(digits), "epochs": EPOCHS,
+            "numbers": {"train": {"n": len(digits), "epochs": EPOCHS, "dots": len(dots), "outside": outside,
                                   "end": {k: last(h) for k, h in reference.items()}}}}
 
 
@@ -169,4 +214,5 @@ def context(page: dict, stored: dict | None) -> dict | None:
         return None
     spec = stored["data"]["train"]
     return {**stored["numbers"]["train"], "batch": spec["batch"], "lr": spec["lr"], "betas": spec["betas"],
-            "beta": spec["beta"], "draws": spec["draws"], "hidden": spec["hidden"]}
+            "beta": spec["beta"], "draws": spec["draws"], "hidden": spec["hidden"], "span": spec["span"],
+            "stills": {m: spec["still"].format(m) for m in ("ae", "vae")}}

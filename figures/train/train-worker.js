@@ -18,15 +18,22 @@ import { drawPlane } from './train.js';
 
 const version = new URL(import.meta.url).searchParams.get('v');
 const lib = name => new URL(`../lib/${name}${version ? `?v=${version}` : ''}`, import.meta.url).href;
-const GRID = 12, SPAN = 3, SIZE = 28;           // decoded cells per side, over [-SPAN, SPAN]^2, of SIZE^2 pixels
-const grid = Float32Array.from({ length: GRID * GRID * 2 }, (_, k) => {
-  const cell = k >> 1, step = 2 * SPAN / GRID;
-  return k % 2 ? SPAN - (Math.floor(cell / GRID) + 0.5) * step : -SPAN + (cell % GRID + 0.5) * step;   // rows top down
-});
+const SIZE = 28;                                // a decoded cell's pixels per side
+// decoded cells per side, over [-SPAN, SPAN]^2 (the build's spec.grid and spec.span), the cells' centres,
+// and where the planes are drawn, if this worker can
+let GRID, SPAN, grid, plane;
 let spec, x, dots, draws, models = {};
 let judge = null, judgeError = null, threshold = 0, labels, colours;
-const plane = typeof OffscreenCanvas === 'function'        // where the planes are drawn, if this worker can
-  ? new OffscreenCanvas(GRID * SIZE, GRID * SIZE).getContext('2d', { willReadFrequently: true }) : null;
+
+function layout() {
+  ({ grid: GRID, span: SPAN } = spec);
+  grid = Float32Array.from({ length: GRID * GRID * 2 }, (_, k) => {
+    const cell = k >> 1, step = 2 * SPAN / GRID;
+    return k % 2 ? SPAN - (Math.floor(cell / GRID) + 0.5) * step : -SPAN + (cell % GRID + 0.5) * step;   // rows top down
+  });
+  plane = typeof OffscreenCanvas === 'function'
+    ? new OffscreenCanvas(GRID * SIZE, GRID * SIZE).getContext('2d', { willReadFrequently: true }) : null;
+}
 
 /** TF.js on WebAssembly (single-threaded, as on the page), else on plain JavaScript: js/models.js's start-up. */
 async function backend(files) {
@@ -97,6 +104,7 @@ async function handle(msg) {
   if (msg.type === 'start') {
     await backend(msg.judge?.files ?? null);
     spec = msg.spec;
+    layout();
     const bytes = new Uint8Array(msg.bytes), size = 784;
     x = tf.tidy(() => tf.div(tf.tensor2d(bytes.subarray(0, spec.n * size), [spec.n, size], 'float32'), 255));
     dots = tf.tidy(() => tf.div(tf.tensor2d(bytes.subarray(spec.n * size, (spec.n + spec.dots) * size),

@@ -83,6 +83,19 @@ export function createTrain(root, app) {
   let history = { ae: [], vae: [] }, last = {}, frame = 0;
   const pending = new Map();                                    // model -> its newest data, not yet drawn
 
+  // until the first press, each plane shows where the build's run of its model ended (a still)
+  for (const [m, label] of MODELS) {
+    const still = new Image();
+    still.onload = () => {
+      if (starting) return;                                     // the reader's run has begun: it owns the plane
+      const canvas = $(`[data-model="${m}"] canvas`);
+      canvas.getContext('2d').drawImage(still, 0, 0, canvas.width, canvas.height);
+      $(`[data-model="${m}"] .train-outside`).textContent =
+        `The ${label} where the build's run ended, after ${spec.epochs} epochs; yours starts from the same weights.`;
+    };
+    still.src = siteUrl(spec.still.replace('{}', m));
+  }
+
   function start() {
     starting ??= fetchFile(spec.file).then(bytes => new Promise((resolve, reject) => {
       worker = new Worker(siteUrl('js/train-worker.js'), { type: 'module' });
