@@ -115,6 +115,7 @@ def test_measured_numbers_in_the_prose_equal_metrics_json(doc, site):
         assert shown_matches(shown[key], lookup(metrics, path), percent=True), (key, shown[key])
     assert shown_matches(shown["sigma"], metrics["sigma"]["median"])
     assert shown_matches(shown["target_entropy"], metrics["target_entropy_784"])
+    assert shown_matches(shown["linear-mse"], metrics["linear"]["test_mse"])
     samplers = [el for el in doc.iter() if el.get("data-sampler") and el.get("data-value") and el.get("class") == "num"]
     assert {el.get("data-sampler") for el in samplers} >= {"vae_prior", "ae_prior", "ae_fitted"}
     for el in samplers:

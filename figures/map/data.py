@@ -1,7 +1,8 @@
 """Figure: the latent space from above. Each model's training codes projected onto their own
 first two principal components (data/pca.bin), how often a point's nearest neighbour shows
 the same digit in the map and in the full latent space, and a still for readers without
-JavaScript.
+JavaScript. Also the linear code the autoencoders are measured against: the test digits
+projected onto as many principal components of the training images as a code has numbers.
 
 Map points: MAP_POINTS training codes (a seeded random sample, in random order so that
 drawing in file order mixes the classes), quantised to 10 bits per coordinate over each
@@ -14,10 +15,24 @@ from pathlib import Path
 
 # numpy is imported inside the functions that compute: rendering the page needs only
 # `context`, and a template-only rebuild should not wait for numpy
-from training.config import MODELS, TITLES
+from training.config import LATENT_DIM, MODELS, TITLES
 
 PCA_LEVELS = 1024
 MAP_POINTS = 30_000
+
+
+def linear_code(x_train, x_test, k: int = LATENT_DIM, seed: int = 0) -> dict:
+    """The best linear code of k numbers for the digits: PCA of the training images' 784 central
+    pixels (x_train, x_test: (N, 1, 32, 32) in [0, 1]), and the mean squared error per pixel of
+    the test digits rebuilt from their k components (clipped to [0, 1]), as training.train.evaluate
+    measures the autoencoders' `test_mse`."""
+    import numpy as np
+    from sklearn.decomposition import PCA
+    from training.models import digit
+    train, test = digit(x_train).numpy(), digit(x_test).numpy()
+    pca = PCA(k, random_state=seed).fit(train)
+    rebuilt = np.clip(pca.inverse_transform(pca.transform(test)), 0, 1)
+    return {"components": k, "test_mse": round(float(((rebuilt - test) ** 2).mean(1).mean()), 6)}
 
 
 def same_neighbour(points: np.ndarray, labels: np.ndarray) -> float:
@@ -98,4 +113,5 @@ def compute(run) -> dict:
     run.path("data", "pca.bin").write_bytes(blob)
     data = {"pca": summary, "models": {m: {"pca": per_model[m]} for m in MODELS}}
     render_map(data, blob, run.path("img", "map.png"))
-    return {"data": data, "numbers": {"map": neighbours}}
+    linear = linear_code(run.mnist[0], run.mnist[2], seed=run.seed)
+    return {"data": data, "numbers": {"map": neighbours, "linear": linear}}
