@@ -198,6 +198,9 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
                                         p["ae"]["sampling"]["prior"]["recognisable"])}
             for p in (figs.get("sweep") or {}).get("pairs", []) if p["d"] != LATENT_DIM]
     derived["wider_gaps"] = [g for g in gaps if g["gap"] > widest]
+    # the sizes at which the AE's N(0, I) share is below the share of pure noise the judge is sure of
+    derived["ae_dice_below_noise"] = [p["d"] for p in (figs.get("sweep") or {}).get("pairs", [])
+                                      if p["ae"]["sampling"]["prior"]["recognisable"] < public["judge_fooled"]["noise"]]
     # ... and whether it beats them by more than CLOSE at every size, on every seed at the main size
     derived["vae_ahead_every_size"] = bool(gaps) and min(g["gap"] for g in gaps) > 100 * CLOSE and (
         seeds["lead"] == "vae" if seeds else derived["prior_vs"] == "less than")
