@@ -198,12 +198,12 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
                                         p["ae"]["sampling"]["prior"]["recognisable"])}
             for p in (figs.get("sweep") or {}).get("pairs", []) if p["d"] != LATENT_DIM]
     derived["wider_gaps"] = [g for g in gaps if g["gap"] > widest]
-    # the sizes at which the AE's N(0, I) share is below the share of pure noise the judge is sure of
-    derived["ae_dice_below_noise"] = [p["d"] for p in (figs.get("sweep") or {}).get("pairs", [])
-                                      if p["ae"]["sampling"]["prior"]["recognisable"] < public["judge_fooled"]["noise"]]
     # ... and whether it beats them by more than CLOSE at every size, on every seed at the main size
     derived["vae_ahead_every_size"] = bool(gaps) and min(g["gap"] for g in gaps) > 100 * CLOSE and (
         seeds["lead"] == "vae" if seeds else derived["prior_vs"] == "less than")
+    # the sizes at which the AE's N(0, I) share is below the share of pure noise the judge is sure of
+    derived["ae_dice_below_noise"] = [p["d"] for p in (figs.get("sweep") or {}).get("pairs", [])
+                                      if p["ae"]["sampling"]["prior"]["recognisable"] < public["judge_fooled"]["noise"]]
     return {**figs, "metrics": public, "history": {k: metrics[k].get("history", []) for k in MODELS},
             "data": {k: v for k, v in data.items() if k != "inputs"}, "inputs": data["inputs"],
             "info": info_theory(public), "seeds": seeds, "config": config, "d": derived, "strangers": stranger_rows,

@@ -24,6 +24,13 @@ COLOURS = json.loads(PALETTE.read_text())
 
 
 GREYS = 16   # grey levels of a grid's PNG: at a cell's size the eye sees no more, and they take half the bytes of 256
+GREY_STEP = 255 // (GREYS - 1)
+
+
+def ink(sheet: np.ndarray) -> np.ndarray:
+    """Intensities in [0, 1] (white ink on black) -> uint8 pixels of the same shape, black ink on
+    white, in GREYS levels of grey (multiples of GREY_STEP below white)."""
+    return (255 - np.round(sheet * (GREYS - 1)) * GREY_STEP).astype(np.uint8)
 
 
 def save_grid(images: np.ndarray, path: Path, columns: int = GRID_COLUMNS) -> None:
@@ -35,8 +42,7 @@ def save_grid(images: np.ndarray, path: Path, columns: int = GRID_COLUMNS) -> No
     for k, img in enumerate(images):
         r, c = divmod(k, columns)
         sheet[r * h:(r + 1) * h, c * w:(c + 1) * w] = img
-    levels = np.round(sheet * (GREYS - 1)) * (255 // (GREYS - 1))
-    Image.fromarray((255 - levels).astype(np.uint8), "L").save(path, optimize=True)
+    Image.fromarray(ink(sheet), "L").save(path, optimize=True)
 
 
 def save_small(fig, path: Path, colours: int = 64) -> None:

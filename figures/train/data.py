@@ -93,6 +93,19 @@ def pick(labels: np.ndarray, n: int) -> np.ndarray:
     return np.sort(np.concatenate([np.flatnonzero(labels == c)[:per] for c in range(10)]))
 
 
+def encode(w: dict, x):
+    """The encoder's hidden layer and mean code of x (N, 784), with weights `w` ({name: tensor})."""
+    import torch
+    h = torch.relu(x @ w["enc_w"] + w["enc_b"])
+    return h, h @ w["mu_w"] + w["mu_b"]
+
+
+def decode(w: dict, z):
+    """The decoder's logits (N, 784) of codes z (N, LATENT), with weights `w`."""
+    import torch
+    return torch.relu(z @ w["dec_w1"] + w["dec_b1"]) @ w["dec_w2"] + w["dec_b2"]
+
+
 def train(x, init: dict, variational: bool, beta: float, s: dict, epochs: int = EPOCHS, judge=None, steps=None):
     """Trains one of the page's models on x (N, 784) float32; returns per-epoch means of the
     batches' reconstruction and KL, and (with a judge) the share of recognisable decodes of
@@ -106,7 +119,6 @@ def train(x, init: dict, variational: bool, beta: float, s: dict, epochs: int = 
     opt = torch.optim.Adam(w.values(), lr=LR, eps=1e-7)
     data = torch.from_numpy(x)
     draws = torch.from_numpy(normals(s["draws"], DRAWS * LATENT).reshape(DRAWS, LATENT))
-    decode = lambda z: torch.relu(z @ w["dec_w1"] + w["dec_b1"]) @ w["dec_w2"] + w["dec_b2"]
     history = {"recon": [], "kl": [], "recognisable": []}
     for e in range(epochs):
         perm = order(s["order"] + e, len(x))
@@ -114,15 +126,14 @@ def train(x, init: dict, variational: bool, beta: float, s: dict, epochs: int = 
         sums = np.zeros(2)
         for b in range(0, len(x) - BATCH + 1, BATCH):
             xb = data[perm[b:b + BATCH]]
-            h = torch.relu(xb @ w["enc_w"] + w["enc_b"])
-            mu = h @ w["mu_w"] + w["mu_b"]
+            h, mu = encode(w, xb)
             if variational:
                 lv = h @ w["lv_w"] + w["lv_b"]
                 z = mu + torch.exp(0.5 * lv) * eps[b:b + BATCH]
                 kl = (-0.5 * (1 + lv - mu ** 2 - lv.exp()).sum(1)).mean()
             else:
                 z, kl = mu, torch.zeros(())
-            recon = F.binary_cross_entropy_with_logits(decode(z), xb, reduction="none").sum(1).mean()
+            recon = F.binary_cross_entropy_with_logits(decode(w, z), xb, reduction="none").sum(1).mean()
             loss = recon + beta * kl
             opt.zero_grad()
             loss.backward()
@@ -134,7 +145,7 @@ def train(x, init: dict, variational: bool, beta: float, s: dict, epochs: int = 
         history["kl"].append(round(sums[1] / (len(x) // BATCH), 3))
         if judge is not None:
             with torch.no_grad():
-                images = torch.sigmoid(decode(draws)).reshape(-1, 1, 28, 28)
+                images = torch.sigmoid(decode(w, draws)).reshape(-1, 1, 28, 28)
                 probs = read(judge, F.pad(images, (2, 2, 2, 2)))
             history["recognisable"].append(round(float((probs.max(1) >= THRESHOLD).mean()), 3))
     return history, {k: v.detach() for k, v in w.items()}
@@ -149,16 +160,15 @@ def save_plane(w: dict, dots: np.ndarray, labels: np.ndarray, path: Path) -> int
     import numpy as np
     import torch
     from PIL import Image, ImageDraw
-    from figures.pictures import COLOURS, GREYS
+    from figures.pictures import COLOURS, GREY_STEP, GREYS, ink
     step = 2 * SPAN / GRID
     centres = [(-SPAN + (k % GRID + 0.5) * step, SPAN - (k // GRID + 0.5) * step) for k in range(GRID * GRID)]
     with torch.no_grad():
-        cells = torch.sigmoid(torch.relu(torch.tensor(centres) @ w["dec_w1"] + w["dec_b1"]) @ w["dec_w2"] + w["dec_b2"])
-        codes = (torch.relu(torch.from_numpy(dots) @ w["enc_w"] + w["enc_b"]) @ w["mu_w"] + w["mu_b"]).numpy()
+        cells = torch.sigmoid(decode(w, torch.tensor(centres)))
+        codes = encode(w, torch.from_numpy(dots))[1].numpy()
     size = GRID * 28
     sheet = cells.numpy().reshape(GRID, GRID, 28, 28).transpose(0, 2, 1, 3).reshape(size, size)
-    levels = np.round(sheet * (GREYS - 1)) * (255 // (GREYS - 1))
-    plane = Image.fromarray((255 - levels).astype(np.uint8), "L").convert("RGB")
+    plane = Image.fromarray(ink(sheet), "L").convert("RGB")
     draw, outside = ImageDraw.Draw(plane), 0
     rgb = [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in COLOURS["digits"]]
     for (u, v), label in zip(codes, labels):
@@ -169,7 +179,7 @@ def save_plane(w: dict, dots: np.ndarray, labels: np.ndarray, path: Path) -> int
         draw.ellipse((x - 2.5, y - 2.5, x + 2.5, y + 2.5), fill=None if out else rgb[label], outline=rgb[label])
     # the plane's greys and the classes' colours, and nothing else: a small PNG with exact colours
     palette = Image.new("P", (1, 1))
-    palette.putpalette([v for g in range(GREYS) for v in (255 - g * (255 // (GREYS - 1)),) * 3]
+    palette.putpalette([v for g in range(GREYS) for v in (255 - g * GREY_STEP,) * 3]
                        + [v for c in rgb for v in c])
     plane.quantize(palette=palette, dither=Image.Dither.NONE).save(path, optimize=True)
     return outside
@@ -197,11 +207,12 @@ def compute(run) -> dict:
                                               steps=steps["vae"] if main else None)
         if main:
             weights["vae"] = w
-    outside = {m: save_plane(w, dots.astype(np.float32) / np.float32(255), y_test[dot_idx],   # the figure's stills
-                             run.path("img", STILL.format(m))) for m, w in weights.items()}
+    stills = {m: f"img/{STILL.format(m)}" for m in weights}       # the figure's stills, shown until it trains
+    outside = {m: save_plane(w, dots.astype(np.float32) / np.float32(255), y_test[dot_idx],
+                             run.path(*stills[m].split("/"))) for m, w in weights.items()}
     last = lambda h: {k: v[-1] for k, v in h.items() if v}
     return {"data": {"train": {"file": FILE, "n": len(digits), "dots": len(dots), "hidden": HIDDEN,
-                               "latent": LATENT, "grid": GRID, "span": SPAN, "still": f"img/{STILL}", "layers": SHAPES, "batch": BATCH, "lr": LR, "epochs": EPOCHS, "betas": list(BETAS),
+                               "latent": LATENT, "grid": GRID, "span": SPAN, "stills": stills, "layers": SHAPES, "batch": BATCH, "lr": LR, "epochs": EPOCHS, "betas": list(BETAS),
                                "beta": BETA, "draws": DRAWS, "seeds": s, "reference": reference,
                                "parity": {m: v[:PARITY_STEPS] for m, v in steps.items()}}},
             "numbers": {"train": {"n": len(digits), "epochs": EPOCHS, "dots": len(dots), "outside": outside,
@@ -215,4 +226,4 @@ def context(page: dict, stored: dict | None) -> dict | None:
     spec = stored["data"]["train"]
     return {**stored["numbers"]["train"], "batch": spec["batch"], "lr": spec["lr"], "betas": spec["betas"],
             "beta": spec["beta"], "draws": spec["draws"], "hidden": spec["hidden"], "span": spec["span"],
-            "stills": {m: spec["still"].format(m) for m in ("ae", "vae")}}
+            "stills": spec["stills"]}

@@ -93,7 +93,7 @@ export function createTrain(root, app) {
       $(`[data-model="${m}"] .train-outside`).textContent =
         `The ${label} where the build's run ended, after ${spec.epochs} epochs; yours starts from the same weights.`;
     };
-    still.src = siteUrl(spec.still.replace('{}', m));
+    still.src = siteUrl(spec.stills[m]);
   }
 
   function start() {
