@@ -10,6 +10,7 @@ import math
 import re
 
 import html5lib
+import numpy as np
 import pytest
 
 from conftest import text
@@ -324,7 +325,23 @@ def test_phone_width_has_no_horizontal_scroll_and_no_errors(page, server):
     assert page.foreign == []
 
 
-def test_map_draws_both_models_and_legend_highlights(page, server):
+# each map's labels: digit, centre of its text on screen, and the screen positions of the axes' ticks with their values
+MAP_LABELS = """() => [...document.querySelectorAll('#map .scatter-panel')].map(panel => {
+    const mid = el => { const b = el.getBoundingClientRect(); return [b.x + b.width / 2, b.y + b.height / 2]; };
+    const ticks = axis => [...panel.querySelectorAll(`.scatter-overlay > g > g:nth-child(${axis}) .tick`)]
+      .map(t => [+t.querySelector('text').textContent.replace('\u2212', '-'), mid(t.querySelector('line'))]);
+    return [panel.dataset.model, [...panel.querySelectorAll('.map-labels text')].map(t => [t.textContent, mid(t),
+            t.classList.contains('faded')]), ticks(1), ticks(2)];
+})"""
+
+
+def test_map_draws_both_models_labels_each_digit_and_legend_highlights(page, server, site):
+    """Both maps are drawn; every digit is named on each map where its dots are (at the median of
+    its codes, read back through the drawn axes, which is where the sampled dots of that digit lie
+    too); the legend highlights a digit by hover, focus or click, and fades the other labels."""
+    from figures.map.data import dequantise_pca
+    data = json.loads((site / "data" / "figure-data.json").read_text())
+    points, labels = dequantise_pca(data["pca"], data["models"], (site / data["pca"]["file"]).read_bytes())
     page.goto(server)
     page.locator("#map").scroll_into_view_if_needed()
     page.wait_for_selector("#map[data-ready]", state="attached", timeout=30_000)
@@ -332,11 +349,29 @@ def test_map_draws_both_models_and_legend_highlights(page, server):
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return [c.dataset.model, n]; })""")
     assert [m for m, _ in inked] == ["vae", "ae"] and all(n > 100 for _, n in inked), inked
+    for model, names, xticks, yticks in page.evaluate(MAP_LABELS):
+        (x0, x1), (y0, y1) = data["models"][model]["pca"]["extent"]
+        assert [n[0] for n in names] == [str(d) for d in range(10)], names
+        (vx, (px, _)), (wx, (qx, _)) = xticks[0], xticks[-1]      # screen -> plane, through two ticks of each axis
+        (vy, (_, py)), (wy, (_, qy)) = yticks[0], yticks[-1]
+        for d, (_, (sx, sy), faded) in enumerate(names):
+            at = [vx + (sx - px) * (wx - vx) / (qx - px), vy + (sy - py) * (wy - vy) / (qy - py)]
+            centre = data["models"][model]["pca"]["centres"][d]
+            dots = np.median(points[model][labels == d], 0)
+            px_size = [abs((wx - vx) / (qx - px)), abs((wy - vy) / (qy - py))]    # plane units per px
+            for k, extent in enumerate((x1 - x0, y1 - y0)):
+                assert abs(at[k] - centre[k]) < 16 * px_size[k], (model, d, at, centre)   # or pushed aside by a near label
+                assert abs(at[k] - dots[k]) < 0.05 * extent + 16 * px_size[k], (model, d, at, dots)
+            assert not faded
+        apart = [math.dist(a[1], b[1]) for i, a in enumerate(names) for b in names[i + 1:]]
+        assert min(apart) > 14, apart                            # no label covers another
     buttons = page.locator("#map .scatter-legend button")
     assert buttons.count() == 10
     root = page.locator("#map")
     buttons.nth(3).focus()                                   # keyboard focus highlights
     assert root.get_attribute("data-highlight") == "3"
+    faded = {n[0] for _, names, _, _ in page.evaluate(MAP_LABELS) for n in names if n[2]}
+    assert faded == {str(d) for d in range(10)} - {"3"}      # on both maps
     buttons.nth(3).blur()
     assert root.get_attribute("data-highlight") == ""
     buttons.nth(7).click()                                   # click keeps it

@@ -13,7 +13,7 @@ from training import config as config_module
 from training.config import IMAGE_SIZE, LATENT_DIM, ModelArgs, TrainConfig, source_digest
 from training.data import load_mnist
 from training.errors import UserError
-from figures.map.data import dequantise_pca, pca_projection
+from figures.map.data import dequantise_pca, pca_projection, spread
 from training.checkpoints import load_checkpoint, save_checkpoint
 from training.inputs import frame_like_mnist, ood_images, rasterise
 from training.models import Autoencoder, kl_divergence, loss_terms
@@ -246,7 +246,19 @@ def test_pca_matches_scikit_learn():
         z = c[order[:5]]                                        # the page projects with mean and components
         mine = (z - np.array(per_model[name]["mean"])) @ np.array(per_model[name]["components"]).T
         assert np.abs(mine - pca.transform(z) * signs).max() < 1e-3
+        centres = np.array(per_model[name]["centres"])          # where the view labels each digit: all its codes
+        assert centres.shape == (10, 2)
+        for d in range(10):
+            assert np.abs(centres[d] - np.median(pca.transform(c)[labels == d], 0) * signs).max() < 1e-3
         assert 0 <= neighbours[name]["neighbours_2d"] <= 1 and 0 <= neighbours[name]["neighbours_4d"] <= 1
+
+
+def test_spread_parts_close_labels_and_leaves_the_others():
+    points = np.array([[0, 0], [1, 0], [1, 1], [0, 0], [50, 50]], dtype=float)
+    moved = spread(points, gap=15)
+    apart = [np.linalg.norm(a - b) for i, a in enumerate(moved) for b in moved[i + 1:]]
+    assert min(apart) > 14.9 and np.array_equal(moved[4], points[4])
+    assert np.abs(moved[:4].mean(0) - points[:4].mean(0)).max() < 1e-9    # pushed apart, not away
 
 
 def test_ood_inputs_are_framed_like_mnist():

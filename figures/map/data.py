@@ -44,7 +44,9 @@ def same_neighbour(points: np.ndarray, labels: np.ndarray) -> float:
 
 def pca_projection(codes: dict[str, np.ndarray], labels: np.ndarray, seed: int = 0,
                    points: int = MAP_POINTS) -> tuple[dict, dict, bytes, dict]:
-    """PCA to 2-D per model (fitted on every code); returns ({model: pca summary},
+    """PCA to 2-D per model (fitted on every code); returns ({model: pca summary, with each
+    digit's centre in the map, the median of the projections of all its codes, where the view
+    labels it},
     map summary, bytes of `points` quantised projections and their labels, and per model
     how often a map point's nearest neighbour shows the same digit, in 2-D and in the
     full latent space)."""
@@ -59,13 +61,15 @@ def pca_projection(codes: dict[str, np.ndarray], labels: np.ndarray, seed: int =
         proj = pca.transform(codes[name][order])
         neighbours[name] = {"neighbours_2d": same_neighbour(proj, labels[order]),
                             "neighbours_4d": same_neighbour(codes[name][order], labels[order])}
+        everyone = pca.transform(codes[name])
+        centres = [sig(np.median(everyone[labels == d], 0), 4) for d in range(int(labels.max()) + 1)]
         lo, hi = proj.min(0), proj.max(0)
         lo, hi = lo - 0.02 * (hi - lo), hi + 0.02 * (hi - lo)
         q = np.round((proj - lo) / (hi - lo) * (PCA_LEVELS - 1))
         parts.append(np.clip(q, 0, PCA_LEVELS - 1).astype("<u2").tobytes())
         per_model[name] = {"mean": sig(pca.mean_, 6), "components": [sig(c, 6) for c in pca.components_],
                            "explained": sig(pca.explained_variance_ratio_),
-                           "extent": [sig([lo[0], hi[0]], 6), sig([lo[1], hi[1]], 6)]}
+                           "extent": [sig([lo[0], hi[0]], 6), sig([lo[1], hi[1]], 6)], "centres": centres}
     parts.append(labels[order].astype(np.uint8).tobytes())
     summary = {"file": "data/pca.bin", "count": int(len(order)), "of": int(len(labels)),
                "levels": PCA_LEVELS, "models": list(codes)}
@@ -86,9 +90,11 @@ def dequantise_pca(summary: dict, models: dict, blob: bytes) -> tuple[dict[str, 
 
 
 def render_map(data: dict, pca_bytes: bytes, path: Path) -> None:
-    """Both models' 2-D PCA maps side by side, each at its own scale, coloured by digit."""
+    """Both models' 2-D PCA maps side by side, each at its own scale, coloured by digit, each digit
+    labelled at its centre."""
     import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib import patheffects
 
     from figures.pictures import COLOURS, save_small
     points, labels = dequantise_pca(data["pca"], data["models"], pca_bytes)
@@ -104,7 +110,32 @@ def render_map(data: dict, pca_bytes: bytes, path: Path) -> None:
                for d, c in enumerate(COLOURS["digits"])]
     fig.legend(handles=handles, loc="lower center", ncol=10, frameon=False, title="digit")
     fig.tight_layout(rect=(0, 0.1, 1, 1))
+    for ax, name in zip(axes, MODELS):              # each digit named at its centre, as on the page
+        screen = spread(ax.transData.transform(data["models"][name]["pca"]["centres"]), gap=20)
+        for d, (x, y) in enumerate(ax.transData.inverted().transform(screen)):
+            ax.text(x, y, str(d), color="black", fontsize=13, fontweight="bold", ha="center",
+                    va="center", path_effects=[patheffects.withStroke(linewidth=3, foreground="white")])
     save_small(fig, path)
+
+
+def spread(points, gap: float, rounds: int = 20):
+    """(N, 2) screen points moved apart until no two are closer than `gap`: each close pair in
+    turn is pushed apart along the line between them, for a few rounds (js/map.js places the
+    page's labels the same way)."""
+    import numpy as np
+    p = np.array(points, dtype=np.float64)
+    for _ in range(rounds):
+        close = [(i, j) for i in range(len(p)) for j in range(i + 1, len(p)) if np.linalg.norm(p[j] - p[i]) < gap]
+        for i, j in close:
+            v = p[j] - p[i]
+            d = np.linalg.norm(v)
+            if d < gap:
+                u = v / d if d > 1e-6 else np.array([0.0, 1.0])
+                p[i] -= u * (gap - d) / 2
+                p[j] += u * (gap - d) / 2
+        if not close:
+            break
+    return p
 
 
 def compute(run) -> dict:

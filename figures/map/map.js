@@ -1,5 +1,6 @@
 // The latent space from above: every training code of each model projected onto that
-// model's first two principal components, coloured by digit, each map at its own scale.
+// model's first two principal components, coloured by digit, each map at its own scale, and
+// each digit's label at the centre of its codes (the build's median, data.models[m].pca.centres).
 // The explorer's current code is marked in the map of the model shown ("Current code"),
 // selected inputs are rings in their line colours, and the map is an input too: click or
 // drag to set the code to that point of the plane, hover to see what decodes there, or
@@ -18,7 +19,26 @@ const DEFAULTS = {
   ticks: 4,
   keyStep: 0.02,                                 // arrow-key step, as a fraction of the map's width
   nearView: '600px',                             // start loading the points this far from view
+  labelGap: 15,                                  // digits' labels closer than this (px) are pushed apart
 };
+
+/** Screen points moved apart until no two are closer than `gap` px (each pair pushed apart along
+ * the line between them, a few rounds): labels whose centres nearly coincide both stay legible. */
+function spread(points, gap, rounds = 20) {
+  const p = points.map(q => [...q]);
+  for (let r = 0; r < rounds; r++) {
+    let moved = false;
+    for (let i = 0; i < p.length; i++) for (let j = i + 1; j < p.length; j++) {
+      const dx = p[j][0] - p[i][0], dy = p[j][1] - p[i][1], d = Math.hypot(dx, dy);
+      if (d >= gap) continue;
+      const [ux, uy] = d > 1e-6 ? [dx / d, dy / d] : [0, 1], push = (gap - d) / 2;
+      p[i][0] -= ux * push; p[i][1] -= uy * push; p[j][0] += ux * push; p[j][1] += uy * push;
+      moved = true;
+    }
+    if (!moved) break;
+  }
+  return p;
+}
 
 /**
  * @param {HTMLElement} root
@@ -44,12 +64,14 @@ export function createMap(root, app, options = {}) {
       .attr('role', 'application').attr('aria-roledescription', 'map')
       .attr('aria-label', `Map of the ${label}'s codes: click, drag or use the arrow keys to move the current code`);
     const axes = svg.append('g');
+    const names = svg.append('g').attr('class', 'map-labels').attr('aria-hidden', 'true')   // the legend says it
+      .selectAll('text').data(pca.centres).join('text').text((c, d) => d);
     const rings = svg.append('g').attr('class', 'map-rings');
     const marker = svg.append('circle').attr('class', 'map-marker').attr('r', 6)
       .attr('role', 'img').attr('aria-label', 'Current code');
     const grip = svg.append('circle').attr('class', 'map-grip').attr('r', 22)   // a finger-sized handle
       .on('touchstart', event => event.preventDefault(), { passive: false });  // a drag, not a scroll
-    return { name, pca, box: box.node(), svg, canvas: canvas.node(), axes, rings, marker, grip, width: 0 };
+    return { name, pca, box: box.node(), svg, canvas: canvas.node(), axes, names, rings, marker, grip, width: 0 };
   });
   const away = d3.select(root).append('p').attr('class', 'map-away').attr('role', 'status');
   const peek = d3.select(root).append('canvas').attr('class', 'map-peek').attr('aria-hidden', 'true')
@@ -85,6 +107,8 @@ export function createMap(root, app, options = {}) {
       .call(d3.axisBottom(plot.x).ticks(opt.ticks).tickFormat(fmt).tickSizeOuter(0));
     plot.axes.append('g').attr('transform', `translate(${left},0)`)
       .call(d3.axisLeft(plot.y).ticks(opt.ticks).tickFormat(fmt).tickSizeOuter(0));
+    const at = spread(plot.pca.centres.map(([cx, cy]) => [plot.x(cx), plot.y(cy)]), opt.labelGap);
+    plot.names.attr('x', (c, d) => at[d][0]).attr('y', (c, d) => at[d][1]);
   }
 
   function draw(plot, focus) {
@@ -115,6 +139,7 @@ export function createMap(root, app, options = {}) {
     const focus = hovered ?? pinned;
     buttons.attr('aria-pressed', d => String(d === pinned));
     root.dataset.highlight = focus ?? '';
+    for (const plot of plots) plot.names.classed('faded', (c, d) => focus !== null && d !== focus);
     if (points) for (const plot of plots) if (plot.width) draw(plot, focus);
   }
 
