@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import REPO, text
 from harness import AXE, axe, near
@@ -83,6 +84,35 @@ def test_citation_opens_its_reference_on_hover_and_on_focus(page, server):
     page.keyboard.press("Escape")
     tip.wait_for(state="hidden")
     assert page.evaluate("document.activeElement.matches('a.citation')")   # Escape hides, focus stays
+
+    # Back, a second after following a citation from a place no link led to, returns to the text at
+    # once and stays there (the page held the citation's entry in place for seconds, against Back)
+    link.scroll_into_view_if_needed()
+    page.mouse.wheel(0, -120)                                            # the reader's own scrolling
+    page.wait_for_timeout(500)
+    reading = page.evaluate("scrollY")
+    link.click()
+    away = lambda: abs(page.evaluate("scrollY") - reading)
+    for _ in range(50):
+        if away() > 500:
+            break
+        page.wait_for_timeout(100)
+    assert away() > 500, "the citation did not lead to its entry"
+    page.wait_for_timeout(1000)
+    page.go_back()
+    page.wait_for_timeout(1500)
+    assert away() <= 2, (reading, page.evaluate("scrollY"))
+
+    # a note's back link returns to its mark without opening the note again over the text
+    mark = page.locator("main a.footnote-ref").nth(1)
+    mark.click()
+    back = page.locator(f"#{mark.get_attribute('href')[1:]} a.footnote-back")
+    expect(back).to_be_in_viewport(timeout=5_000)
+    page.wait_for_timeout(300)
+    back.click()
+    expect(mark).to_be_in_viewport(timeout=5_000)
+    page.wait_for_timeout(300)
+    assert not tip.is_visible()
     assert page.errors == []
 
 

@@ -331,7 +331,7 @@ MAP_LABELS = """() => [...document.querySelectorAll('#map .scatter-panel')].map(
     const ticks = axis => [...panel.querySelectorAll(`.scatter-overlay > g > g:nth-child(${axis}) .tick`)]
       .map(t => [+t.querySelector('text').textContent.replace('\u2212', '-'), mid(t.querySelector('line'))]);
     return [panel.dataset.model, [...panel.querySelectorAll('.map-labels text')].map(t => [t.textContent, mid(t),
-            t.classList.contains('faded')]), ticks(1), ticks(2)];
+            t.classList.contains('faded'), t.classList.contains('under')]), ticks(1), ticks(2)];
 })"""
 
 
@@ -354,7 +354,7 @@ def test_map_draws_both_models_labels_each_digit_and_legend_highlights(page, ser
         assert [n[0] for n in names] == [str(d) for d in range(10)], names
         (vx, (px, _)), (wx, (qx, _)) = xticks[0], xticks[-1]      # screen -> plane, through two ticks of each axis
         (vy, (_, py)), (wy, (_, qy)) = yticks[0], yticks[-1]
-        for d, (_, (sx, sy), faded) in enumerate(names):
+        for d, (_, (sx, sy), faded, _) in enumerate(names):
             at = [vx + (sx - px) * (wx - vx) / (qx - px), vy + (sy - py) * (wy - vy) / (qy - py)]
             centre = data["models"][model]["pca"]["centres"][d]
             dots = np.median(points[model][labels == d], 0)
@@ -365,6 +365,23 @@ def test_map_draws_both_models_labels_each_digit_and_legend_highlights(page, ser
             assert not faded
         apart = [math.dist(a[1], b[1]) for i, a in enumerate(names) for b in names[i + 1:]]
         assert min(apart) > 14, apart                            # no label covers another
+        ring = page.evaluate(f"(() => {{ const r = document.querySelector('#map [data-model={model}] .map-marker')"
+                             ".getBoundingClientRect(); return r.width ? [r.x + r.width / 2, r.y + r.height / 2] : null; })()")
+        # under the current code's ring a label steps back (not read as a digit with the ring)
+        for n in names:
+            near_ring = math.dist(n[1], ring) if ring else math.inf
+            assert n[3] if near_ring < 10 else (not n[3] if near_ring > 20 else True), (model, ring, n)
+    # moved onto a digit's label, the ring takes its place and the label steps back
+    (_, names, _, _), _ = page.evaluate(MAP_LABELS)                      # the VAE's map, the model shown
+    page.mouse.click(*names[3][1])
+    page.wait_for_timeout(300)
+    (_, names, _, _), _ = page.evaluate(MAP_LABELS)
+    assert names[3][3] and not any(n[3] for n in names[:3] + names[4:] if math.dist(n[1], names[3][1]) > 20), names
+    ring = "getComputedStyle(document.activeElement).outlineStyle"     # the focus ring: for the keyboard only
+    assert page.evaluate("document.activeElement.matches('.scatter-overlay')") and page.evaluate(ring) == "none"
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.matches('.scatter-overlay')") and page.evaluate(ring) == "solid"
     buttons = page.locator("#map .scatter-legend button")
     assert buttons.count() == 10
     root = page.locator("#map")

@@ -20,6 +20,11 @@ def box(page, selector) -> dict:
         return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; }""", selector)
 
 
+# a part of the explorer wholly on the screen, above the "Back to the step" button at its foot
+SHOWN = """sel => { const r = document.querySelector(sel).getBoundingClientRect();
+    return r.height > 0 && r.top >= -1 && r.bottom <= innerHeight - 60; }"""
+
+
 def show_me_first(page):
     """Presses the first invitation's "Show me" and waits for the page to settle."""
     page.get_by_role("button", name=re.compile(r"^Show me")).first.click()
@@ -89,6 +94,16 @@ def test_one_column_on_phones_and_on_paper(page, server):
             if page.evaluate(IN_VIEW):
                 break
         assert page.evaluate(IN_VIEW), (width, box(page, "#explorer .ex-decoded"), box(page, "#explorer .ex-plot"))
+        # a step about another part of the explorer brings that part into view too, above the way back
+        for step, part in (("draw something", ".ex-pad-box"), ("walk from one digit to another", ".ex-interp")):
+            page.evaluate("scrollTo(0, document.body.scrollHeight)")
+            page.get_by_role("button", name=f"Show me: {step}").click()
+            seen = lambda: page.evaluate(SHOWN, f"#explorer {part}")
+            for _ in range(40):
+                page.wait_for_timeout(100)
+                if seen():
+                    break
+            assert seen(), (width, step, box(page, f"#explorer {part}"), page.evaluate("innerHeight"))
     page.set_viewport_size({"width": 1280, "height": 900})
     page.emulate_media(media="print")
     assert page.evaluate(position) == "static"

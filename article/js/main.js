@@ -220,7 +220,7 @@ function linkUrl(app) {
  * or the target itself may change height (a figure that starts as it comes near view, a section
  * laid out only then: style.css) and move it; so whenever nothing has moved for a fifth of a
  * second, the target is put in its place again, at once (at most ten times). The reader's own
- * scrolling, touch or key ends this, and so does the next call.
+ * scrolling, touch or key ends this, and so does Back or Forward, and the next call.
  */
 let stopStaying = () => {};
 function scrollToStay(target, behavior = 'smooth') {
@@ -265,7 +265,7 @@ function explorerReady() {
  * to it would (one history entry; Back returns to the step), and brings the explorer into view
  * (where it is taller than the screen, its decoded images and axes); one with data-press then
  * presses the explorer's button of that name (the dice), one with data-focus focuses what it
- * names (the drawing pad). */
+ * names (the drawing pad), and one with data-show brings that part into view too (`shownPart`). */
 function showMe(app) {
   for (const button of document.querySelectorAll('button.show-me[data-state]')) {
     button.hidden = false;
@@ -287,10 +287,26 @@ function showMe(app) {
       if (!figure || inView) return;
       // taller than the screen (one column, on a phone): its decoded images and axes, not its inputs
       // (asked again on the way: a figure far away starts, and grows, as it comes near)
-      scrollToStay(() => (figure.offsetHeight > innerHeight && figure.querySelector('.ex-front')) || figure);
+      scrollToStay(() => (figure.offsetHeight > innerHeight && shownPart(figure, button.dataset.show)) || figure);
       offerWayBack(button, figure);
     });
   }
+}
+
+/**
+ * What a "Show me" scrolls to the top of the screen in an explorer taller than the screen: its
+ * decoded images and axes (.ex-front) and, for a step about another part (data-show: the drawing
+ * pad, the interpolation slider), that part too: the upper of the two, where both fit on the
+ * screen above the way back to the step (SHOW_ROOM px), else that part alone.
+ */
+const SHOW_ROOM = 80;
+function shownPart(figure, selector) {
+  const front = figure.querySelector('.ex-front'), part = selector && figure.querySelector(selector);
+  if (!part || !part.getClientRects().length) return front;
+  const a = front?.getBoundingClientRect(), b = part.getBoundingClientRect();
+  if (!a) return part;
+  const fits = Math.max(a.bottom, b.bottom) - Math.min(a.top, b.top) <= innerHeight - SHOW_ROOM;
+  return fits ? (a.top <= b.top ? front : part) : part;
 }
 
 /**
@@ -334,7 +350,16 @@ function landOnTarget() {
   if (target && getComputedStyle(target).display === 'contents') target = target.firstElementChild;
   if (target) scrollToStay(() => target, 'instant');
 }
-addEventListener('hashchange', landOnTarget);
+// Back and Forward return to where the reader was (the browser restores that scroll position):
+// they end any hold on a link's target, and the fragment they arrive at is no link to land on.
+// The Navigation API tells them from a link followed (popstate comes with both); a browser
+// without it lands on the fragment, as for a link.
+let traversing = false;
+window.navigation?.addEventListener('navigate', event => {
+  traversing = event.navigationType === 'traverse';
+  if (traversing) stopStaying();
+});
+addEventListener('hashchange', () => { if (traversing) traversing = false; else landOnTarget(); });
 landOnTarget();
 
 // A section that skips its layout until near view (content-visibility: auto, style.css) becomes a

@@ -66,9 +66,19 @@ document.addEventListener('mouseout', event => {
     timer = setTimeout(hide, 200);          // time to move onto the popup
   }
 });
+// A note's back link (↩) returns to its mark, which the browser may focus: that is the reader
+// coming back from the note just read, not asking for it again.
+let back = null;
+document.addEventListener('click', event => {
+  const link = event.target instanceof Element ? event.target.closest('a.footnote-back') : null;
+  if (!link) return;
+  back = link.getAttribute('href').slice(1);
+  setTimeout(() => { back = null; }, 1000);
+});
 document.addEventListener('focusin', event => {
   const link = triggerOf(event.target);
   muted = null;
+  if (link && link.id === back) { back = null; return; }
   if (link) show(link);
   else if (owner) hide();
 });

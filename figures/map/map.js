@@ -107,8 +107,8 @@ export function createMap(root, app, options = {}) {
       .call(d3.axisBottom(plot.x).ticks(opt.ticks).tickFormat(fmt).tickSizeOuter(0));
     plot.axes.append('g').attr('transform', `translate(${left},0)`)
       .call(d3.axisLeft(plot.y).ticks(opt.ticks).tickFormat(fmt).tickSizeOuter(0));
-    const at = spread(plot.pca.centres.map(([cx, cy]) => [plot.x(cx), plot.y(cy)]), opt.labelGap);
-    plot.names.attr('x', (c, d) => at[d][0]).attr('y', (c, d) => at[d][1]);
+    plot.at = spread(plot.pca.centres.map(([cx, cy]) => [plot.x(cx), plot.y(cy)]), opt.labelGap);
+    plot.names.attr('x', (c, d) => plot.at[d][0]).attr('y', (c, d) => plot.at[d][1]);
   }
 
   function draw(plot, focus) {
@@ -150,7 +150,9 @@ export function createMap(root, app, options = {}) {
       'the rings still mark the selected inputs in the two models above.');
     for (const plot of plots) {
       if (!plot.width) continue;
-      const here = project(state.z, plot.pca);
+      const here = project(state.z, plot.pca), [mx, my] = [plot.x(here[0]), plot.y(here[1])];
+      plot.names.classed('under', (c, d) => plot.name === state.model &&      // the ring is not read as a digit
+        Math.hypot(plot.at[d][0] - mx, plot.at[d][1] - my) < opt.labelGap);
       plot.marker.attr('cx', plot.x(here[0])).attr('cy', plot.y(here[1]))
         .attr('data-x', here[0]).attr('data-y', here[1])
         .style('display', plot.name === state.model ? null : 'none');
@@ -212,6 +214,7 @@ export function createMap(root, app, options = {}) {
           return;
         }
         event.preventDefault();
+        plot.svg.attr('data-pointer', '');          // focus by pointer: no keyboard focus ring (map.css)
         plot.svg.node().focus({ preventScroll: true });
         plot.svg.node().setPointerCapture(event.pointerId);
         const [px, py] = d3.pointer(event, plot.svg.node());
@@ -224,7 +227,9 @@ export function createMap(root, app, options = {}) {
       })
       .on('pointerup pointercancel lostpointercapture', release)
       .on('pointerleave', () => { cancelAnimationFrame(peekFrame); peek.hidden = true; })
+      .on('blur', () => plot.svg.attr('data-pointer', null))
       .on('keydown', event => {
+        plot.svg.attr('data-pointer', null);
         const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
         if (!(event.key in moves)) return;
         event.preventDefault();

@@ -2,8 +2,8 @@
 // worker with its own TF.js (whole, for its gradients, and the wasm backend, from lib/), holding the
 // digits, both models and the judge (the page's classifier, loaded and checked as the page loads it:
 // js/models.js). All per-epoch work is done here; the page only draws what comes back.
-// Messages in: {type: 'start', spec, bytes, beta, colours, judge: {probe, threshold, files}} (the
-// build's data.train, the bytes of its digits file, the classes' colours, the judge's probe, threshold
+// Messages in: {type: 'start', spec, bytes, beta, colours, markColours, judge: {probe, threshold, files}} (the
+// build's data.train, the bytes of its digits file, the classes' colours and the judge's marks', the judge's probe, threshold
 // and file list), {type: 'epoch'} (one epoch of both models), {type: 'reset', models: ['ae', 'vae'], beta}.
 // Out: {type: 'ready' | 'epoch' | 'reset'} with, for each model, its epoch, β, losses, the dots' codes
 // (Float32Array), the decoded grid as RGBA pixels (Uint8ClampedArray, black ink on white, ready for
@@ -23,7 +23,7 @@ const SIZE = 28;                                // a decoded cell's pixels per s
 // and where the planes are drawn, if this worker can
 let GRID, SPAN, grid, plane;
 let spec, x, dots, draws, models = {};
-let judge = null, judgeError = null, threshold = 0, labels, colours;
+let judge = null, judgeError = null, threshold = 0, labels, colours, markColours;
 
 function layout() {
   ({ grid: GRID, span: SPAN } = spec);
@@ -89,7 +89,7 @@ function view(name, result) {
   const d = { epoch: m.epoch, beta: m.beta, recon: result?.recon ?? null, kl: result?.kl ?? null,
               codes: m.encode(dots), image: pixels(cells), ...judged(cells, m.decode(draws)), judgeError, drawn: false };
   if (plane) {
-    d.outside = drawPlane(plane, d, { labels, colours, span: SPAN, grid: GRID });
+    d.outside = drawPlane(plane, d, { labels, colours, markColours, span: SPAN, grid: GRID });
     d.image = plane.getImageData(0, 0, GRID * SIZE, GRID * SIZE).data;
     d.drawn = true;
   }
@@ -112,7 +112,7 @@ async function handle(msg) {
     draws = normals(spec.seeds.draws, spec.draws * 2);          // the build's N(0, I) draws
     reset(['ae', 'vae'], msg.beta);
     labels = bytes.slice((spec.n + spec.dots) * size);
-    colours = msg.colours;
+    ({ colours, markColours } = msg);
     send({ type: 'ready', grid: GRID, span: SPAN, labels: labels.slice(),
            ae: view('ae'), vae: view('vae') }, msg.gen);
     // then the judge (the planes are drawn first): its readings of what was just sent

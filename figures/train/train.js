@@ -21,9 +21,9 @@ export const MEASURE = 'train:main';
  * the cells' corners. Returns how many codes lie off the square.
  * @param {CanvasRenderingContext2D|OffscreenCanvasRenderingContext2D} ctx
  * @param {{image: Uint8ClampedArray, codes: Float32Array, marks: Int8Array|null}} d
- * @param {{labels: Uint8Array, colours: string[], span: number, grid: number}} how
+ * @param {{labels: Uint8Array, colours: string[], markColours: {sure: string, unsure: string}, span: number, grid: number}} how
  */
-export function drawPlane(ctx, d, { labels, colours, span, grid }) {
+export function drawPlane(ctx, d, { labels, colours, markColours, span, grid }) {
   const w = ctx.canvas.width, h = ctx.canvas.height;
   ctx.putImageData(new ImageData(d.image, w, h), 0, 0);         // the worker made it the canvas's size
   ctx.globalAlpha = 0.85;
@@ -47,7 +47,7 @@ export function drawPlane(ctx, d, { labels, colours, span, grid }) {
     const size = w / grid;
     ctx.font = '9px sans-serif';
     for (const ok of [true, false]) {
-      ctx.fillStyle = ok ? '#1565c0' : '#999';
+      ctx.fillStyle = ok ? markColours.sure : markColours.unsure;
       d.marks.forEach((label, k) => {
         if ((label >= 0) === ok) ctx.fillText(ok ? label : '?', (k % grid) * size + 2, Math.floor(k / grid) * size + 9);
       });
@@ -115,7 +115,7 @@ export function createTrain(root, app) {
       status.textContent = 'loading the digits and TF.js…';
       const files = app.data.files && Object.fromEntries(Object.entries(app.data.files)
         .filter(([path]) => path.startsWith('models/judge/')));
-      worker.postMessage({ type: 'start', spec, bytes, beta: Number(betaSelect.value), gen, colours,
+      worker.postMessage({ type: 'start', spec, bytes, beta: Number(betaSelect.value), gen, colours, markColours: app.data.palette.judge,
         judge: { probe: app.data.probes.judge, threshold: app.data.judge.threshold, files } }, [bytes]);
     })).catch(error => { fail(error.message); starting = null; throw error; });   // a later press tries again
     return starting;
@@ -177,7 +177,7 @@ export function createTrain(root, app) {
     const canvas = $(`[data-model="${m}"] canvas`), ctx = canvas.getContext('2d');
     let outside = d.outside;
     if (d.drawn) ctx.putImageData(new ImageData(d.image, canvas.width, canvas.height), 0, 0);
-    else outside = drawPlane(ctx, d, { labels, colours, span, grid });   // a worker without OffscreenCanvas
+    else outside = drawPlane(ctx, d, { labels, colours, markColours: app.data.palette.judge, span, grid });   // a worker without OffscreenCanvas
     $(`[data-model="${m}"] .train-outside`).textContent = outside
       ? `${outside} of ${labels.length} test codes lie outside the square (rings at its edge).` : '';
     curve(m, d.beta);
