@@ -153,10 +153,10 @@ export function createMap(root, app, options = {}) {
       const here = project(state.z, plot.pca), [mx, my] = [plot.x(here[0]), plot.y(here[1])];
       plot.names.classed('under', (c, d) => plot.name === state.model &&      // the ring is not read as a digit
         Math.hypot(plot.at[d][0] - mx, plot.at[d][1] - my) < opt.labelGap);
-      plot.marker.attr('cx', plot.x(here[0])).attr('cy', plot.y(here[1]))
+      plot.marker.attr('cx', mx).attr('cy', my)
         .attr('data-x', here[0]).attr('data-y', here[1])
         .style('display', plot.name === state.model ? null : 'none');
-      plot.grip.attr('cx', plot.x(here[0])).attr('cy', plot.y(here[1]))
+      plot.grip.attr('cx', mx).attr('cy', my)
         .style('display', plot.name === state.model ? null : 'none');
       plot.rings.selectAll('circle').data(state.selected, s => s.id).join('circle')
         .attr('r', 5).attr('stroke', s => s.colour)
