@@ -286,6 +286,7 @@ def test_keyboard_drawing_makes_an_input(page, server):
     pad = page.get_by_label("Canvas to draw your own input")
     pad.focus()
     assert page.locator(f"{ROOT} .ex-pad-keys").is_visible()     # the hint is announced and shown
+    assert page.locator(f"{ROOT} .ex-pad-pen").is_visible() and not page.locator(f"{ROOT} .ex-pad-hint").is_visible()
     for key in ["ArrowUp"] * 5 + ["Space"] + ["ArrowDown"] * 9 + ["Space", "ArrowUp", "ArrowUp", "ArrowLeft", "ArrowLeft",
                                                                   "Space", "ArrowRight"] + ["ArrowRight"] * 4 + ["Enter"]:
         page.keyboard.press(key)
