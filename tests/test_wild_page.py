@@ -333,6 +333,11 @@ def test_a_link_into_the_article_lands_on_its_target_and_it_stays(browser, serve
         # a figure above that starts late may move it; once the layout is still again it is put back
         # (on a busy machine that can take longer than the pause above)
         wait_for(lambda: abs(top(target)) <= 1, timeout=3.0, what=f"#{target} back at the top once the page is still")
+    # Back, while the page still holds #references, lands on #information again, and it stays
+    page.go_back()
+    wait_for(lambda: abs(top("information")) <= 1, what="#information at the top after Back")
+    page.wait_for_timeout(1500)
+    wait_for(lambda: abs(top("information")) <= 1, timeout=3.0, what="#information still at the top after Back")
     assert page.errors == []
     page.context.close()
 

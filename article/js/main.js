@@ -350,16 +350,12 @@ function landOnTarget() {
   if (target && getComputedStyle(target).display === 'contents') target = target.firstElementChild;
   if (target) scrollToStay(() => target, 'instant');
 }
-// Back and Forward return to where the reader was (the browser restores that scroll position):
-// they end any hold on a link's target, and the fragment they arrive at is no link to land on.
-// The Navigation API tells them from a link followed (popstate comes with both); a browser
-// without it lands on the fragment, as for a link.
-let traversing = false;
-window.navigation?.addEventListener('navigate', event => {
-  traversing = event.navigationType === 'traverse';
-  if (traversing) stopStaying();
-});
-addEventListener('hashchange', () => { if (traversing) traversing = false; else landOnTarget(); });
+// Back and Forward end any hold on the last link's target: the browser restores where the reader
+// was, or, at an address whose fragment names an element, the page lands on that element as for a
+// link (what lies above it may have grown since). The Navigation API tells them from a link
+// followed (popstate comes with both).
+window.navigation?.addEventListener('navigate', event => event.navigationType === 'traverse' && stopStaying());
+addEventListener('hashchange', landOnTarget);
 landOnTarget();
 
 // A section that skips its layout until near view (content-visibility: auto, style.css) becomes a
