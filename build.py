@@ -314,8 +314,8 @@ def assemble(stage: Path, stages: dict[str, Path], cfgs: dict, cache_dir: Path |
     data["palette"] = json.loads(PALETTE.read_text())
     # the palette's colours that stylesheets use too, as custom properties (--judge-sure, ...)
     shared = "".join(f" --judge-{k}: {v};" for k, v in data["palette"]["judge"].items())
-    (stage / STYLES).write_text(f":root {{{shared} }}\n" + "".join(f"/* ---- {name} ---- */\n{src.read_text(encoding='utf-8')}\n"
-                                        for name, src in site_files(".css").items()), encoding="utf-8")
+    sheets = "".join(f"/* ---- {name} ---- */\n{src.read_text(encoding='utf-8')}\n" for name, src in site_files(".css").items())
+    (stage / STYLES).write_text(f":root {{{shared} }}\n{sheets}", encoding="utf-8")
     if "betas" in stages:                       # loaded by the page only when a reader asks
         shutil.copytree(stages["betas"] / "models", stage / "models", dirs_exist_ok=True)
         shutil.copy(stages["betas"] / "betas.json", stage / "data" / "betas.json")

@@ -125,15 +125,18 @@ def spread(points, gap: float, rounds: int = 20):
     import numpy as np
     p = np.array(points, dtype=np.float64)
     for _ in range(rounds):
-        close = [(i, j) for i in range(len(p)) for j in range(i + 1, len(p)) if np.linalg.norm(p[j] - p[i]) < gap]
-        for i, j in close:
-            v = p[j] - p[i]
-            d = np.linalg.norm(v)
-            if d < gap:
-                u = v / d if d > 1e-6 else np.array([0.0, 1.0])
-                p[i] -= u * (gap - d) / 2
-                p[j] += u * (gap - d) / 2
-        if not close:
+        moved = False
+        for i in range(len(p)):
+            for j in range(i + 1, len(p)):
+                v = p[j] - p[i]
+                d = np.linalg.norm(v)
+                if d >= gap:
+                    continue
+                push = (v / d if d > 1e-6 else np.array([0.0, 1.0])) * (gap - d) / 2
+                p[i] -= push
+                p[j] += push
+                moved = True
+        if not moved:
             break
     return p
 

@@ -57,7 +57,7 @@ export function drawPlane(ctx, d, { labels, colours, markColours, span, grid }) 
 }
 
 export function createTrain(root, app) {
-  const spec = app.data.train, colours = app.data.palette.digits;
+  const spec = app.data.train, colours = app.data.palette.digits, markColours = app.data.palette.judge;
   root.classList.add('train');
   root.innerHTML = `
     <div class="train-controls">
@@ -115,7 +115,7 @@ export function createTrain(root, app) {
       status.textContent = 'loading the digits and TF.js…';
       const files = app.data.files && Object.fromEntries(Object.entries(app.data.files)
         .filter(([path]) => path.startsWith('models/judge/')));
-      worker.postMessage({ type: 'start', spec, bytes, beta: Number(betaSelect.value), gen, colours, markColours: app.data.palette.judge,
+      worker.postMessage({ type: 'start', spec, bytes, beta: Number(betaSelect.value), gen, colours, markColours,
         judge: { probe: app.data.probes.judge, threshold: app.data.judge.threshold, files } }, [bytes]);
     })).catch(error => { fail(error.message); starting = null; throw error; });   // a later press tries again
     return starting;
@@ -177,7 +177,7 @@ export function createTrain(root, app) {
     const canvas = $(`[data-model="${m}"] canvas`), ctx = canvas.getContext('2d');
     let outside = d.outside;
     if (d.drawn) ctx.putImageData(new ImageData(d.image, canvas.width, canvas.height), 0, 0);
-    else outside = drawPlane(ctx, d, { labels, colours, markColours: app.data.palette.judge, span, grid });   // a worker without OffscreenCanvas
+    else outside = drawPlane(ctx, d, { labels, colours, markColours, span, grid });   // a worker without OffscreenCanvas
     $(`[data-model="${m}"] .train-outside`).textContent = outside
       ? `${outside} of ${labels.length} test codes lie outside the square (rings at its edge).` : '';
     curve(m, d.beta);
