@@ -45,9 +45,27 @@ def save_grid(images: np.ndarray, path: Path, columns: int = GRID_COLUMNS) -> No
     Image.fromarray(ink(sheet), "L").save(path, optimize=True)
 
 
-def save_small(fig, path: Path, colours: int = 64) -> None:
-    """Saves a chart as a PNG of at most `colours` colours: a third of the bytes, no visible loss."""
+# how much of a kept colour its tints hold, the rest white: a dot, dots of alpha 0.6 alone and
+# overlapping, and the soft edges of marks
+TINTS = (1.0, 0.84, 0.6, 0.3)
+
+
+def save_small(fig, path: Path, colours: int = 64, keep: list[str] = ()) -> None:
+    """Saves a chart as a PNG of at most `colours` colours: a third of the bytes, no visible loss.
+    `keep`: colours ("#rrggbb") that must stay told apart, such as one per class: the palette is
+    then each of them with its TINTS towards white, and greys for the rest (a palette of the
+    chart's own most common colours merged two of the ten digits' colours into one)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
-    Image.open(buffer).convert("RGB").quantize(colours).save(path, optimize=True)
+    image = Image.open(buffer).convert("RGB")
+    if keep:
+        rgb = np.array([[int(c[k:k + 2], 16) for k in (1, 3, 5)] for c in keep], dtype=np.float64)
+        tints = [255 - a * (255 - rgb) for a in TINTS]
+        greys = np.repeat(np.linspace(0, 255, colours - len(keep) * len(TINTS))[:, None], 3, axis=1)
+        palette = Image.new("P", (1, 1))
+        palette.putpalette(np.round(np.concatenate([*tints, greys])).astype(np.uint8).ravel().tolist())
+        image = image.quantize(palette=palette, dither=Image.Dither.NONE)
+    else:
+        image = image.quantize(colours)
+    image.save(path, optimize=True)

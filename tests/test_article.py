@@ -275,6 +275,16 @@ def test_readers_without_javascript_see_stills_and_no_loading_notes(browser, ser
     context.close()
 
 
+def test_the_maps_still_tells_every_digit_by_its_colour(site):
+    """The no-JS map (a PNG of few colours) keeps each digit's colour of the palette exactly: its
+    legend shows every one (a palette of the chart's commonest colours once drew 1 and 5 alike)."""
+    from PIL import Image
+    from training.config import PALETTE
+    present = {tuple(c) for c in np.asarray(Image.open(site / "img" / "map.png").convert("RGB")).reshape(-1, 3)}
+    for colour in json.loads(PALETTE.read_text())["digits"]:
+        assert tuple(int(colour[k:k + 2], 16) for k in (1, 3, 5)) in present, colour
+
+
 def test_each_figure_has_a_page_of_its_own(page, server, site):
     for name in FIGURE_PAGES:
         page.goto(f"{server}figure-{name}.html")

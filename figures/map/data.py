@@ -115,7 +115,7 @@ def render_map(data: dict, pca_bytes: bytes, path: Path) -> None:
         for d, (x, y) in enumerate(ax.transData.inverted().transform(screen)):
             ax.text(x, y, str(d), color="black", fontsize=13, fontweight="bold", ha="center",
                     va="center", path_effects=[patheffects.withStroke(linewidth=3, foreground="white")])
-    save_small(fig, path)
+    save_small(fig, path, keep=COLOURS["digits"])
 
 
 def spread(points, gap: float, rounds: int = 20):

@@ -212,6 +212,7 @@ def sweep(entries: list[dict], main: dict, draws: dict | None = None, threshold:
         # the same dice over all sizes: the VAE's prior holds up better than the AE's N(0, I)
         (vae_lo, vae_hi), (ae_lo, ae_hi) = out["vae_prior_span"], out["ae_prior_span"]
         out["vae_steadier"] = vae_lo > ae_lo + CLOSE and vae_hi - vae_lo < ae_hi - ae_lo
+        out.update(vae_prior_move=points(vae_hi, vae_lo), ae_prior_move=points(ae_hi, ae_lo))   # in points
         peak = max(pairs, key=lambda p: share(p["ae"], "prior"))
         # in points, as the page prints the shares
         margins = [points(share(p["ae"], "mixture"), share(p["vae"], "prior")) for p in pairs]
@@ -242,6 +243,8 @@ def sweep(entries: list[dict], main: dict, draws: dict | None = None, threshold:
             out["idle"] = {"beta": e["beta"], "name": e["name"], "units": e["active"]["units"],
                            "unused": e["latent_dim"] - e["active"]["units"], "sigma": e["active"]["idle_sigma"]}
         out.update(beta_lo=betas[0], beta_hi=betas[-1], beta_best=best["beta"],
+                   # ahead of every other beta by more than the yardstick
+                   beta_best_clear=all(share(best, "prior") > share(e, "prior") + CLOSE for e in betas if e is not best),
                    beta_prior_span=(min(share(e, "prior") for e in betas), share(best, "prior")))
         out["tune"] = tuning(betas, main, by.get(("ae", main["latent_dim"], None)))
     if draws:                                  # per latent size, the strips of draws the page shows
