@@ -151,9 +151,6 @@ def page_context(public: dict, metrics: dict, data: dict, config: dict, site: Pa
         "mixture_vs": compare(s["ae_mixture"]["recognisable"], s["vae_prior"]["recognisable"]),
         # halfway between the codes of two test digits of different classes (the explorer's walk)
         "walk_vs": compare(public["midpoints"]["ae"]["recognisable"], public["midpoints"]["vae"]["recognisable"]),
-        # ... by more than twice the yardstick: a gap that counting noise on its pairs hardly explains
-        "walk_clear": points(public["midpoints"]["ae"]["recognisable"], public["midpoints"]["vae"]["recognisable"])
-        > 2 * 100 * CLOSE,
         "edges": edges_story(public["edges"]),
         "vae_mixture_better": s["vae_mixture"]["recognisable"] > s["vae_prior"]["recognisable"] + CLOSE,
         "explained": {m: sum(data["models"][m]["pca"]["explained"]) for m in MODELS},

@@ -204,8 +204,10 @@ def sweep(entries: list[dict], main: dict, draws: dict | None = None, threshold:
                    vae_prior_span=(min(share(p["vae"], "prior") for p in pairs), max(share(p["vae"], "prior") for p in pairs)),
                    ae_prior_span=(min(share(p["ae"], "prior") for p in pairs), max(share(p["ae"], "prior") for p in pairs)),
                    mixture_close=sum(share(p["ae"], "mixture") >= share(p["vae"], "prior") - CLOSE for p in pairs),
-                   lo_gap=lo["vae"]["test_recon_bce_784"] - lo["ae"]["test_recon_bce_784"],
-                   hi_gap=hi["vae"]["test_recon_bce_784"] - hi["ae"]["test_recon_bce_784"])
+                   # from the cross-entropies as the page prints them (one decimal), so that a reader's
+                   # subtraction agrees
+                   lo_gap=round(round(lo["vae"]["test_recon_bce_784"], 1) - round(lo["ae"]["test_recon_bce_784"], 1), 1),
+                   hi_gap=round(round(hi["vae"]["test_recon_bce_784"], 1) - round(hi["ae"]["test_recon_bce_784"], 1), 1))
         out["gap_grows"] = out["hi_gap"] > out["lo_gap"]
         recon = {m: [p[m]["test_recon_bce_784"] for p in pairs] for m in ("ae", "vae")}
         out["recon_improves"] = all(b < a for r in recon.values() for a, b in zip(r, r[1:]))   # at every step
@@ -224,6 +226,9 @@ def sweep(entries: list[dict], main: dict, draws: dict | None = None, threshold:
                    lo_wider=lo["ae"]["spread"]["sd"][0] > 1, hi_narrower=hi["ae"]["spread"]["sd"][1] < 1,
                    lo_fitted_helps=share(lo["ae"], "fitted") > share(lo["ae"], "prior") + CLOSE,
                    ae_prior_peak=peak["d"],
+                   # the other sizes whose share is within the yardstick of the peak's
+                   ae_prior_level=[p["d"] for p in pairs if p is not peak
+                                   and share(p["ae"], "prior") >= share(peak["ae"], "prior") - CLOSE],
                    ae_prior_falls=share(hi["ae"], "prior") < share(peak["ae"], "prior") - CLOSE,
                    # the sizes at which the same N(0, I) dice clearly favour the VAE
                    dice_favour_vae=[p for p in pairs if share(p["ae"], "prior") < share(p["vae"], "prior") - CLOSE],
