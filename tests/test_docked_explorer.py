@@ -95,7 +95,8 @@ def test_one_column_on_phones_and_on_paper(page, server):
                 break
         assert page.evaluate(IN_VIEW), (width, box(page, "#explorer .ex-decoded"), box(page, "#explorer .ex-plot"))
         # a step about another part of the explorer brings that part into view too, above the way back
-        for step, part in (("draw something", ".ex-pad-box"), ("walk from one digit to another", ".ex-interp")):
+        for step, part in (("draw something", ".ex-pad-box"), ("walk from one digit to another", ".ex-interp"),
+                           ("roll the dice", ".ex-random")):
             page.evaluate("scrollTo(0, document.body.scrollHeight)")
             page.get_by_role("button", name=f"Show me: {step}").click()
             seen = lambda: page.evaluate(SHOWN, f"#explorer {part}")
@@ -104,6 +105,8 @@ def test_one_column_on_phones_and_on_paper(page, server):
                 if seen():
                     break
             assert seen(), (width, step, box(page, f"#explorer {part}"), page.evaluate("innerHeight"))
+            if step == "roll the dice":                  # and what the dice drew, under the buttons
+                assert page.evaluate(SHOWN, "#explorer .ex-decoded"), (width, box(page, "#explorer .ex-decoded"))
     page.set_viewport_size({"width": 1280, "height": 900})
     page.emulate_media(media="print")
     assert page.evaluate(position) == "static"

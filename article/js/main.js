@@ -296,7 +296,7 @@ function showMe(app) {
 /**
  * What a "Show me" scrolls to the top of the screen in an explorer taller than the screen: its
  * decoded images and axes (.ex-front) and, for a step about another part (data-show: the drawing
- * pad, the interpolation slider), that part too: the upper of the two, where both fit on the
+ * pad, the interpolation slider, the dice's buttons), that part too: the upper of the two, where both fit on the
  * screen above the way back to the step (SHOW_ROOM px), else that part alone.
  */
 const SHOW_ROOM = 80;

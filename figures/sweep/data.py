@@ -225,6 +225,7 @@ def sweep(entries: list[dict], main: dict, draws: dict | None = None, threshold:
                    # normal to them helps at the smallest size
                    lo_wider=lo["ae"]["spread"]["sd"][0] > 1, hi_narrower=hi["ae"]["spread"]["sd"][1] < 1,
                    lo_fitted_helps=share(lo["ae"], "fitted") > share(lo["ae"], "prior") + CLOSE,
+                   lo_fitted_gain=points(share(lo["ae"], "fitted"), share(lo["ae"], "prior")),
                    ae_prior_peak=peak["d"],
                    # the other sizes whose share is within the yardstick of the peak's
                    ae_prior_level=[p["d"] for p in pairs if p is not peak
