@@ -284,7 +284,19 @@ def test_drawn_stickman_becomes_an_input_of_both_models(page, server, nets, data
 def test_keyboard_drawing_makes_an_input(page, server):
     open_page(page, server)
     pad = page.get_by_label("Canvas to draw your own input")
-    pad.focus()
+    show = page.get_by_role("button", name="Show me: draw something")
+    show.scroll_into_view_if_needed()
+    show.click()                                                 # a mouse, then the page focuses the pad
+    for _ in range(40):
+        if page.evaluate("document.activeElement.matches('.ex-pad')"):
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate("document.activeElement.matches('.ex-pad')")
+    assert not page.locator(f"{ROOT} .ex-pad-keys").is_visible() and not page.locator(f"{ROOT} .ex-pad-pen").is_visible()
+    assert page.locator(f"{ROOT} .ex-pad-hint").is_visible()
+    page.keyboard.press("Shift+Tab")                             # and back, from the keyboard
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.matches('.ex-pad')")
     assert page.locator(f"{ROOT} .ex-pad-keys").is_visible()     # the hint is announced and shown
     assert page.locator(f"{ROOT} .ex-pad-pen").is_visible() and not page.locator(f"{ROOT} .ex-pad-hint").is_visible()
     for key in ["ArrowUp"] * 5 + ["Space"] + ["ArrowDown"] * 9 + ["Space", "ArrowUp", "ArrowUp", "ArrowLeft", "ArrowLeft",

@@ -88,8 +88,7 @@ export function createDrawpad(root, app) {
 
   // the keyboard: a pen that moves in steps and draws while it is down
   function showPen() {
-    const focused = document.activeElement === pad;
-    penMark.hidden = !focused;
+    penMark.hidden = !pad.matches(':focus-visible');
     penMark.style.left = `${(100 * key.x) / pad.width}%`;
     penMark.style.top = `${(100 * key.y) / pad.height}%`;
     penMark.classList.toggle('down', key.down);
