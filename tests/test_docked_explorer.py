@@ -10,6 +10,7 @@ import re
 import numpy as np
 from playwright.sync_api import expect
 
+from harness import near
 from test_explorer import assert_decoded, canvas_grey, data, no_errors, open_page, select  # noqa: F401
 
 FRONT, OTHER = "VAE decoded image", "AE decoded image (other model)"
@@ -171,3 +172,27 @@ def test_the_reconstructions_sit_next_to_the_decoded_images(page, server, nets, 
         name = f"{data['models'][m]['label']} reconstruction of the selected input"
         assert_decoded(page, nets[m], f"#explorer canvas[aria-label='{name}']", item["codes"][m])
     no_errors(page)
+
+
+def test_tabbing_to_the_pad_on_a_phone_brings_its_keys_into_view(browser, server):
+    """On a phone the pad, reached by Tab from below the screen's edge, comes into view with the line
+    of keys under it (the browser alone scrolls only the pad's own box into view)."""
+    context = browser.new_context(viewport={"width": 375, "height": 667})
+    page = context.new_page()
+    page.goto(server)
+    near(page, "explorer")
+    thumb = page.locator("#explorer .ex-ood button").last
+    thumb.wait_for()
+    pad = page.get_by_label("Canvas to draw your own input")
+    # the last stranger at the foot of the screen, focused; the pad just below the screen
+    page.evaluate("""() => { const t = [...document.querySelectorAll('#explorer .ex-ood button')].pop();
+        t.focus({ preventScroll: true }); const p = document.querySelector('#explorer .ex-pad');
+        scrollBy(0, p.getBoundingClientRect().top - innerHeight + 4); }""")
+    page.wait_for_timeout(200)
+    assert box(page, "#explorer .ex-pad")["top"] > 600
+    page.keyboard.press("Tab")
+    page.wait_for_timeout(300)
+    assert pad.evaluate("el => el === document.activeElement")
+    keys = box(page, "#explorer .ex-pad-keys")
+    assert 0 <= box(page, "#explorer .ex-pad")["top"] and keys["bottom"] <= 667 + 1, keys   # 1 px: sub-pixel layout
+    context.close()
