@@ -338,6 +338,18 @@ def test_a_link_into_the_article_lands_on_its_target_and_it_stays(browser, serve
     wait_for(lambda: abs(top("information")) <= 1, what="#information at the top after Back")
     page.wait_for_timeout(1500)
     wait_for(lambda: abs(top("information")) <= 1, timeout=3.0, what="#information still at the top after Back")
+    # read on from there, follow a link, come Back: to where the reading was, not to #information
+    page.mouse.move(width / 2, 300)
+    page.mouse.wheel(0, 600)
+    wait_for(lambda: top("information") < -300, what="scrolled on")
+    page.wait_for_timeout(500)
+    reading = top("information")
+    page.evaluate("location.hash = '#references'")
+    wait_for(lambda: abs(top("references")) <= 1, what="#references at the top")
+    page.go_back()
+    wait_for(lambda: abs(top("information") - reading) <= 2, what=f"the reading place ({reading:.0f} px) after Back")
+    page.wait_for_timeout(1000)
+    assert abs(top("information") - reading) <= 2, (top("information"), reading)
     assert page.errors == []
     page.context.close()
 

@@ -220,12 +220,15 @@ function linkUrl(app) {
  * or the target itself may change height (a figure that starts as it comes near view, a section
  * laid out only then: style.css) and move it; so whenever nothing has moved for a fifth of a
  * second, the target is put in its place again, at once (at most ten times). The reader's own
- * scrolling, touch or key ends this, and so does Back or Forward, and the next call.
+ * scrolling, touch or key ends this, and so does Back or Forward, and the next call. With `at`
+ * (px from the top of the screen), the target's top is held there instead of at the top.
  */
 let stopStaying = () => {};
-function scrollToStay(target, behavior = 'smooth') {
+function scrollToStay(target, behavior = 'smooth', at = null) {
   stopStaying();
-  target().scrollIntoView({ behavior, block: 'start' });
+  const place = (el, how) => (at === null ? el.scrollIntoView({ behavior: how, block: 'start' })
+    : scrollBy({ top: el.getBoundingClientRect().top - at, behavior: how }));
+  place(target(), behavior);
   let last = '', still = 0, tries = 0, stopped = false;
   const until = performance.now() + 4000;       // the figures near the target start within this
   const inputs = ['wheel', 'touchstart', 'pointerdown', 'keydown'];
@@ -238,7 +241,7 @@ function scrollToStay(target, behavior = 'smooth') {
     still = now === last ? still + 1 : 0;
     last = now;
     if (still === 12) {                          // settled: in place again, if it moved
-      el.scrollIntoView({ block: 'start' });
+      place(el, 'instant');
       if (el.getBoundingClientRect().top !== top && ++tries >= 10) return stop();
     }
     if (still >= 12 && performance.now() > until) return stop();
@@ -350,12 +353,42 @@ function landOnTarget() {
   if (target && getComputedStyle(target).display === 'contents') target = target.firstElementChild;
   if (target) scrollToStay(() => target, 'instant');
 }
-// Back and Forward end any hold on the last link's target: the browser restores where the reader
-// was, or, at an address whose fragment names an element, the page lands on that element as for a
-// link (what lies above it may have grown since). The Navigation API tells them from a link
-// followed (popstate comes with both).
-window.navigation?.addEventListener('navigate', event => event.navigationType === 'traverse' && stopStaying());
-addEventListener('hashchange', landOnTarget);
+// Back and Forward return the reader to where they were reading when they left that entry: each
+// navigation in the page first notes, in the entry it leaves (the Navigation API's state), which
+// block of the article was at the top of the screen and where; a traversal puts that block back
+// there and holds it while what lies above settles. (Chromium, left to itself, scrolls an entry
+// whose fragment names an element to that element, wherever the reader had scrolled on from it.)
+// Without the Navigation API, or without a note, Back and Forward at an address whose fragment
+// names an element land on that element, as a link does; elsewhere the browser restores the place.
+const BLOCKS = '.d-article > *, .explorer-dock > section, .d-article > section > *, .explorer-dock > section > *';
+function readingPlace() {
+  const blocks = [...document.querySelectorAll(BLOCKS)], listed = new Set(blocks);
+  // an element's children, with those that have no box of their own (display: contents) replaced by theirs
+  const children = el => [...el.children].flatMap(k => (getComputedStyle(k).display === 'contents' ? children(k) : [k]));
+  let among = children(document.querySelector('.d-article')), found = null;
+  for (;;) {                                     // down from the article: the first block still on the screen
+    const next = among.find(el => listed.has(el) && getComputedStyle(el).position !== 'sticky'
+      && el.getBoundingClientRect().bottom > 0);
+    if (!next) break;
+    found = next;
+    if (!next.matches('.d-article > section, .explorer-dock, .explorer-dock > section')) break;
+    among = children(next);
+  }
+  return found && { block: blocks.indexOf(found), top: found.getBoundingClientRect().top };
+}
+let returning = null;                            // the place a traversal returns to, until it has
+function returnTo() {
+  if (!returning) return landOnTarget();
+  const el = document.querySelectorAll(BLOCKS)[returning.block];
+  if (el) scrollToStay(() => el, 'instant', returning.top);
+}
+window.navigation?.addEventListener('navigate', event => {
+  try { navigation.updateCurrentEntry({ state: { ...navigation.currentEntry.getState(), place: readingPlace() } }); } catch { /* no state here */ }
+  returning = event.navigationType === 'traverse' ? event.destination.getState()?.place ?? null : null;
+  if (returning || event.navigationType === 'traverse') stopStaying();
+});
+addEventListener('popstate', () => returning && returnTo());
+addEventListener('hashchange', returnTo);
 landOnTarget();
 
 // A section that skips its layout until near view (content-visibility: auto, style.css) becomes a
