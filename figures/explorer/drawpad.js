@@ -6,12 +6,6 @@
 const HINT = 'Arrow keys move the pen, Space puts it down or lifts it, Enter uses the drawing, Escape clears.';
 const STEPS = 20;                                 // keyboard pen steps across the pad
 
-/** Whether `el` sits in a box that sticks to the screen (position: sticky). */
-function inSticky(el) {
-  for (let e = el.parentElement; e; e = e.parentElement) if (getComputedStyle(e).position === 'sticky') return true;
-  return false;
-}
-
 /**
  * @param {HTMLElement} root
  * @param {{data, useDrawing: (ink: Uint8ClampedArray, width: number, height: number, fresh: boolean) => void}} app
@@ -102,9 +96,9 @@ export function createDrawpad(root, app) {
   pad.addEventListener('focus', () => {
     showPen();
     // reached from the keyboard, the pad comes into view at the screen's edge: its keys, under it,
-    // come too (not inside a sticky box, such as the docked explorer, which the page cannot move)
+    // come too (in the docked explorer, which scrolls inside itself and sticks, as far as it can)
     const keys = root.querySelector('.ex-pad-keys'), box = keys.getBoundingClientRect();
-    if (pad.matches(':focus-visible') && (box.bottom > innerHeight || box.top < 0) && !inSticky(pad)) {
+    if (pad.matches(':focus-visible') && (box.bottom > innerHeight || box.top < 0)) {
       keys.scrollIntoView({ block: 'nearest' });
     }
   });
