@@ -200,3 +200,28 @@ def test_tabbing_to_the_pad_brings_its_keys_into_view(browser, server, width, he
     keys = box(page, "#explorer .ex-pad-keys")
     assert 0 <= box(page, "#explorer .ex-pad")["top"] and keys["bottom"] <= height + 1, keys   # 1 px: sub-pixel layout
     context.close()
+
+
+def test_show_me_jumps_to_an_explorer_that_has_not_started(browser, server):
+    """A phone reader who reached the steps by a link, the explorer not yet started: "Show me" jumps
+    there and settles at once, instead of gliding for a second towards where the explorer was before
+    it started and grew, then jumping (a newcomer's trial: 20 positions over 1.4 s)."""
+    context = browser.new_context(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(server + "#try-dice")
+    page.wait_for_timeout(1500)
+    assert page.evaluate("document.getElementById('explorer').dataset.ready") is None
+    page.get_by_role("button", name="Show me: roll the dice").tap()
+    seen = []
+    for _ in range(40):                          # 1.2 s and more: the scroll positions on the way
+        y = page.evaluate("scrollY")
+        if not seen or seen[-1] != y:
+            seen.append(y)
+        page.wait_for_timeout(30)
+    assert len(seen) <= 4, seen
+    for _ in range(40):
+        if page.evaluate(SHOWN, "#explorer .ex-random"):
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(SHOWN, "#explorer .ex-random"), box(page, "#explorer .ex-random")
+    context.close()

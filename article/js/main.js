@@ -289,8 +289,12 @@ function showMe(app) {
       const inView = box && getComputedStyle(figure).position === 'sticky' && box.top >= 0 && box.bottom <= innerHeight;
       if (!figure || inView) return;
       // taller than the screen (one column, on a phone): its decoded images and axes, not its inputs
-      // (asked again on the way: a figure far away starts, and grows, as it comes near)
-      scrollToStay(() => (figure.offsetHeight > innerHeight && shownPart(figure, button.dataset.show)) || figure);
+      // (asked again on the way: a figure far away starts, and grows, as it comes near). Smoothly
+      // only to an explorer that has started: one that has not grows as it starts, and a smooth
+      // scroll towards it glided for a second to where it had been, then jumped
+      const started = figure.querySelector('#explorer')?.dataset.ready === 'true';
+      scrollToStay(() => (figure.offsetHeight > innerHeight && shownPart(figure, button.dataset.show)) || figure,
+        started ? 'smooth' : 'instant');
       offerWayBack(button, figure);
     });
   }
