@@ -86,9 +86,10 @@ def over_seeds(seeds: list[dict]) -> dict | None:
     seed (`lead`: "vae", "ae", or None), how the AE's N(0, I) draws stand to the VAE's prior seed
     by seed (`prior_counts`: {verdict of `compare`: seeds}), how the AE's fitted samplers stand
     to the VAE's prior on every seed (`vs`: a verdict of `compare`, or "mixed"), the VAE's extra
-    reconstruction cost over the AE's as a share (`recon_cost`: least, largest), and whether the
+    reconstruction cost over the AE's as a share (`recon_cost`: least, largest), whether the
     VAE's prior mixes the classes more evenly than the AE's N(0, I) draws on every seed
-    (`vae_evener`)."""
+    (`vae_evener`), and whether a normal fitted to the AE's codes stands to its N(0, I) draws
+    alike on every seed (`fitted_alike`)."""
     if len(seeds) < 2:
         return None
     span = lambda values: (min(values), max(values))   # noqa: E731
@@ -104,6 +105,8 @@ def over_seeds(seeds: list[dict]) -> dict | None:
             "share": {k: span([e["sampling"][k]["recognisable"] for e in seeds]) for k in seeds[0]["sampling"]},
             "neg_elbo": span([e["test_neg_elbo_784"] for e in seeds]), "gaps": gaps, "lead": lead, "rows": seeds,
             "prior_counts": {v: prior.count(v) for v in sorted(set(prior))}, "recon_cost": span(recon),
+            "fitted_alike": len({compare(e["sampling"]["ae_fitted"]["recognisable"], e["sampling"]["ae_prior"]["recognisable"])
+                                 for e in seeds}) == 1,
             "vae_evener": all(e["sampling"]["vae_prior"]["class_entropy"]
                               > e["sampling"]["ae_prior"]["class_entropy"] + EVENER for e in seeds)}
 

@@ -221,6 +221,9 @@ def test_seed_verdicts_use_the_same_yardstick_as_every_comparison():
     assert out["vs"]["ae_fitted"] == "about the same as" and out["vs"]["ae_mixture"] == "more than"
     assert out["recon_cost"] == pytest.approx((109.9 / 108.7 - 1, 110 / 107 - 1))
     assert out["vae_evener"]
+    assert not out["fitted_alike"]                                 # seed 2's fitted normal is clearly ahead of its dice
+    runs[2]["sampling"]["ae_fitted"]["recognisable"] = 0.68
+    assert over_seeds(runs)["fitted_alike"]
     runs[0]["sampling"]["ae_prior"]["recognisable"] = 0.70         # now clearly behind on every seed
     assert over_seeds(runs)["lead"] == "vae"
     runs[1]["sampling"]["ae_prior"]["class_entropy"] = 2.25       # one seed's AE mixes the classes as evenly
