@@ -387,7 +387,10 @@ function returnTo() {
   if (el) scrollToStay(() => el, 'instant', returning.top);
 }
 window.navigation?.addEventListener('navigate', event => {
-  try { navigation.updateCurrentEntry({ state: { ...navigation.currentEntry.getState(), place: readingPlace() } }); } catch { /* no state here */ }
+  // a replace (the explorer writing its state after a drag) leaves no entry behind, and resets its state
+  if (event.navigationType !== 'replace') {
+    try { navigation.updateCurrentEntry({ state: { ...navigation.currentEntry.getState(), place: readingPlace() } }); } catch { /* no state here */ }
+  }
   returning = event.navigationType === 'traverse' ? event.destination.getState()?.place ?? null : null;
   if (returning || event.navigationType === 'traverse') stopStaying();
 });
